@@ -1,0 +1,54 @@
+# ToxWatch. Quickstart: `make run` (demo on http://127.0.0.1:8000) and `make test`.
+PY := $(shell for p in python3.13 python3.12 python3; do \
+	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; \
+	then echo $$p; break; fi; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test check lint typecheck schema schema-check migrations-check bench clean
+
+$(STAMP): pyproject.toml
+	@test -n "$(PY)" || { echo "ToxWatch needs Python 3.12 or newer (python3.12 or python3.13 on PATH)."; exit 1; }
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Migrate, seed the demo clinic DEMO, print the logins, and serve on http://127.0.0.1:8000.
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@bash scripts/serve.sh
+
+## The whole suite (SQLite, tasks in-process). .ci/run also runs it on PostgreSQL and Redis.
+test: install
+	$(BIN)/python -m pytest
+
+## Static checks CI runs: lint, format, types, layering, migrations, OpenAPI schema.
+check: install lint typecheck migrations-check schema-check
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+typecheck:
+	$(BIN)/mypy .
+
+migrations-check:
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+schema:
+	$(BIN)/python manage.py spectacular --file docs/openapi.yaml --validate
+
+schema-check:
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /tmp/toxwatch-openapi.yaml
+	@diff -u docs/openapi.yaml /tmp/toxwatch-openapi.yaml >/dev/null || { \
+		echo "docs/openapi.yaml is out of date: run 'make schema' and commit it."; \
+		diff -u docs/openapi.yaml /tmp/toxwatch-openapi.yaml | head -40; exit 1; }
+
+clean:
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .mypy_cache .ruff_cache

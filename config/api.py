@@ -1,0 +1,134 @@
+"""The API's one error shape, and the pieces every endpoint shares.
+
+Every error body is ``{"code": ..., "message": ..., "fields": {...}}`` (../shared/api.md, Errors),
+with nested serializer errors flattened to dotted paths such as
+``symptoms.diarrhea.stools_over_baseline`` or ``entries.3.recorded_at``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+DEFAULT_MESSAGES = {
+    "invalid": "Check the highlighted answers.",
+    "parse_error": "The request body is not valid JSON.",
+    "not_authenticated": "Sign in to continue.",
+    "authentication_failed": "Your session has expired or is not valid. Sign in again.",
+    "permission_denied": "You do not have access to this.",
+    "not_found": "Not found.",
+    "method_not_allowed": "This method is not allowed here.",
+    "not_acceptable": "This endpoint answers in JSON only.",
+    "unsupported_media_type": "Send the body as application/json.",
+    "throttled": "Too many requests. Try again in a moment.",
+}
+
+
+class ApiError(exceptions.APIException):
+    """An error with a stable machine-readable code, a message and optional field errors."""
+
+    def __init__(
+        self,
+        *,
+        code: str,
+        message: str,
+        status_code: int = status.HTTP_400_BAD_REQUEST,
+        fields: dict[str, list[str]] | None = None,
+    ) -> None:
+        super().__init__(detail=message, code=code)
+        self.status_code = status_code
+        self.error_code = code
+        self.message = message
+        self.fields = fields or {}
+
+
+def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Turn DRF's nested error detail into ``{"dotted.path": ["message", ...]}``."""
+    out: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = "" if key == "non_field_errors" else str(key)
+            path = f"{prefix}.{name}" if prefix and name else (prefix or name)
+            for sub_path, messages in flatten_errors(value, path).items():
+                out.setdefault(sub_path, []).extend(messages)
+    elif isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            out.setdefault(prefix, []).extend(str(item) for item in detail)
+        else:
+            for index, item in enumerate(detail):
+                if not item:
+                    continue
+                path = f"{prefix}.{index}" if prefix else str(index)
+                for sub_path, messages in flatten_errors(item, path).items():
+                    out.setdefault(sub_path, []).extend(messages)
+    elif detail:
+        out.setdefault(prefix, []).append(str(detail))
+    return out
+
+
+def error_body(code: str, message: str | None = None, fields: dict[str, list[str]] | None = None):
+    return {
+        "code": code,
+        "message": message or DEFAULT_MESSAGES.get(code, "The request could not be completed."),
+        "fields": fields or {},
+    }
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # an unexpected error: Django answers 500 and logs it
+
+    if isinstance(exc, ApiError):
+        response.data = error_body(exc.error_code, exc.message, exc.fields)
+    elif isinstance(exc, exceptions.ValidationError):
+        response.data = error_body("invalid", fields=flatten_errors(exc.detail))
+    elif isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else exc.default_code
+        message = str(exc.detail) if isinstance(exc.detail, str) else None
+        if isinstance(exc, exceptions.ParseError):
+            code, message = "parse_error", None
+        if isinstance(exc, exceptions.AuthenticationFailed | exceptions.NotAuthenticated):
+            # simplejwt's token errors carry a nested detail: keep the answer short and stable.
+            message = None
+            code = code if code in DEFAULT_MESSAGES else "authentication_failed"
+        response.data = error_body(str(code), message)
+    return response
+
+
+def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse(error_body("not_found"), status=404)
+
+
+def json_server_error(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(
+        error_body("server_error", "Something went wrong on our side. Try again later."),
+        status=500,
+    )
+
+
+LOCKED_OUT_MESSAGE = (
+    "Too many failed sign-ins. Wait 15 minutes, or ask your care team to unlock your account."
+)
+
+
+def lockout_response(
+    request: HttpRequest, original_response: Any = None, credentials: Any = None
+) -> Any:
+    """django-axes' answer to a locked-out sign-in: the one error shape under /api/."""
+    from django.http import HttpResponse
+
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("locked_out", LOCKED_OUT_MESSAGE), status=429)
+    return HttpResponse(LOCKED_OUT_MESSAGE, status=429, content_type="text/plain; charset=utf-8")

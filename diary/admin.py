@@ -1,0 +1,174 @@
+"""Django admin for clinics, staff, patients and treatment courses, scoped to the staff's clinic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from diary import services
+from diary.access import staff_member_for
+from diary.models import (
+    AdviceOverride,
+    Clinic,
+    DiaryEntry,
+    EnrollmentCode,
+    Infusion,
+    Patient,
+    StaffMember,
+    TreatmentCourse,
+)
+
+
+class ClinicScopedAdmin(admin.ModelAdmin):
+    """Staff who are not superusers see and edit only their own clinic's rows."""
+
+    clinic_lookup = "clinic"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        member = staff_member_for(request.user)
+        if member is None:
+            return queryset.none()
+        return queryset.filter(**{f"{self.clinic_lookup}_id": member.clinic_id})
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "clinic" and not request.user.is_superuser:
+            member = staff_member_for(request.user)
+            kwargs["queryset"] = Clinic.objects.filter(pk=member.clinic_id if member else None)
+        if db_field.name == "patient" and not request.user.is_superuser:
+            member = staff_member_for(request.user)
+            kwargs["queryset"] = Patient.objects.filter(clinic_id=member.clinic_id if member else None)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Clinic)
+class ClinicAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "timezone", "phone_24h"]
+    search_fields = ["code", "name"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Clinic]:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        member = staff_member_for(request.user)
+        return queryset.filter(pk=member.clinic_id) if member else queryset.none()
+
+
+@admin.register(StaffMember)
+class StaffMemberAdmin(ClinicScopedAdmin):
+    list_display = ["user", "clinic", "role"]
+    list_filter = ["role"]
+    search_fields = ["user__username"]
+
+
+class TreatmentCourseInline(admin.TabularInline):
+    model = TreatmentCourse
+    extra = 0
+    fields = ["drug", "dose_level", "schedule", "started_on", "stopped_on", "status"]
+
+
+@admin.action(description="Issue a new enrolment code (shown once)")
+def issue_code(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Patient]) -> None:
+    for patient in queryset:
+        code = services.issue_enrollment_code(patient=patient, created_by=request.user)
+        modeladmin.message_user(
+            request,
+            f"Enrolment code for {patient.subject_id}: {code} (valid for 14 days, single use).",
+            messages.SUCCESS,
+        )
+
+
+@admin.register(Patient)
+class PatientAdmin(ClinicScopedAdmin):
+    list_display = ["subject_id", "clinic", "enrolled_on", "brain_metastases"]
+    list_filter = ["brain_metastases", "courses__drug", "courses__status"]
+    search_fields = ["subject_id"]
+    readonly_fields = ["user", "created_at"]
+    inlines = [TreatmentCourseInline]
+    actions = [issue_code]
+    fieldsets = [
+        (None, {"fields": ["subject_id", "clinic", "user", "birth_date", "enrolled_on", "timezone"]}),
+        ("Clinical", {"fields": ["brain_metastases"]}),
+        (
+            "T-DXd ILD risk factors (reference §3.1)",
+            {
+                "fields": [
+                    "renal_impairment",
+                    "lung_comorbidity",
+                    "prior_ild",
+                    "enrolled_in_japan",
+                    "diagnosis_over_4_years",
+                ]
+            },
+        ),
+        (
+            "Baselines (before cycle 1; changed only by a clinician)",
+            {
+                "fields": [
+                    "baseline_stools_per_day",
+                    "baseline_spo2_rest",
+                    "baseline_spo2_exertion",
+                    "baseline_sob_exertion",
+                    "baseline_weight_kg",
+                ]
+            },
+        ),
+    ]
+
+
+class InfusionInline(admin.TabularInline):
+    model = Infusion
+    extra = 0
+
+
+@admin.register(TreatmentCourse)
+class TreatmentCourseAdmin(ClinicScopedAdmin):
+    clinic_lookup = "patient__clinic"
+    list_display = ["patient", "drug", "dose_level", "status", "started_on", "stopped_on"]
+    list_filter = ["drug", "status"]
+    search_fields = ["patient__subject_id"]
+    inlines = [InfusionInline]
+
+
+@admin.register(DiaryEntry)
+class DiaryEntryAdmin(ClinicScopedAdmin):
+    """Read-only: entries are append-only and come from the app."""
+
+    clinic_lookup = "patient__clinic"
+    list_display = ["id", "patient", "recorded_at", "received_at", "alert_level"]
+    list_filter = ["alert_level"]
+    search_fields = ["patient__subject_id"]
+    date_hierarchy = "recorded_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(EnrollmentCode)
+class EnrollmentCodeAdmin(ClinicScopedAdmin):
+    clinic_lookup = "patient__clinic"
+    list_display = ["patient", "created_at", "expires_at", "used_at"]
+    exclude = ["code_hash"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AdviceOverride)
+class AdviceOverrideAdmin(ClinicScopedAdmin):
+    list_display = ["clinic", "term", "grade"]
+    list_filter = ["term"]

@@ -1,0 +1,315 @@
+"""The mobile API (../shared/api.md): thin doors into diary.services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Max, Prefetch
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api import LOCKED_OUT_MESSAGE, ApiError, flatten_errors
+from diary import advice, drugs, services
+from diary.access import IsPatient, patient_for_request
+from diary.models import DiaryEntry, EntryGrade, Patient
+from diary.serializers import (
+    BatchInSerializer,
+    BatchOutSerializer,
+    EnrolledSerializer,
+    EnrollSerializer,
+    EntryInSerializer,
+    EntryOutSerializer,
+    MeSerializer,
+    OffsetDateTimeField,
+    RefreshSerializer,
+    TokenObtainSerializer,
+    TokenPairSerializer,
+)
+from diary.tokens import RefreshTokenInvalid, revoke_refresh_token, rotate_refresh_token
+
+ERROR = OpenApiResponse(description="The one error shape: {code, message, fields}.")
+
+
+def _django_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
+    return {"": [str(m) for m in exc.messages]}
+
+
+class AuthView(APIView):
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    throttle_scope = "auth"
+
+    def get_throttles(self) -> list[Any]:
+        from rest_framework.throttling import ScopedRateThrottle
+
+        return [ScopedRateThrottle()]
+
+
+class EnrollView(AuthView):
+    @extend_schema(
+        request=EnrollSerializer,
+        responses={201: EnrolledSerializer, 400: ERROR},
+        summary="Redeem an enrolment code and set a password",
+        tags=["accounts"],
+    )
+    def post(self, request: Request) -> Response:
+        body = EnrollSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            patient, tokens = services.redeem_enrollment_code(
+                code=body.validated_data["code"], password=body.validated_data["password"]
+            )
+        except services.EnrollmentError:
+            raise ApiError(
+                code="invalid_enrollment_code",
+                message="This enrolment code is not valid: it may be used, expired or mistyped. "
+                "Ask your care team for a new one.",
+                fields={"code": ["This code is not valid."]},
+            ) from None
+        except DjangoValidationError as exc:
+            raise ApiError(
+                code="invalid",
+                message="Choose a stronger password.",
+                fields={"password": [str(m) for m in exc.messages]},
+            ) from None
+        return Response(
+            {**tokens.as_dict(), "subject_id": patient.subject_id}, status=status.HTTP_201_CREATED
+        )
+
+
+class TokenView(AuthView):
+    @extend_schema(
+        request=TokenObtainSerializer,
+        responses={200: TokenPairSerializer, 401: ERROR, 429: ERROR},
+        summary="Sign in with subject id and password",
+        tags=["accounts"],
+    )
+    def post(self, request: Request) -> Response:
+        body = TokenObtainSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        django_request = request._request
+        user = authenticate(
+            django_request,
+            username=body.validated_data["username"],
+            password=body.validated_data["password"],
+        )
+        if user is None and getattr(django_request, "axes_locked_out", False):
+            raise ApiError(
+                code="locked_out",
+                message=LOCKED_OUT_MESSAGE,
+                status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            )
+        if user is None or not Patient.objects.filter(user=user).exists():
+            raise ApiError(
+                code="invalid_credentials",
+                message="The subject id or password is not right.",
+                status_code=status.HTTP_401_UNAUTHORIZED,
+            )
+        return Response(services.issue_tokens(user=user).as_dict())
+
+
+class RefreshView(AuthView):
+    @extend_schema(
+        request=RefreshSerializer,
+        responses={200: TokenPairSerializer, 401: ERROR},
+        summary="Exchange a refresh token for a new pair (the old one stops working)",
+        tags=["accounts"],
+    )
+    def post(self, request: Request) -> Response:
+        body = RefreshSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            tokens = rotate_refresh_token(raw=body.validated_data["refresh"])
+        except RefreshTokenInvalid:
+            raise ApiError(
+                code="invalid_refresh_token",
+                message="This session has ended. Sign in again.",
+                status_code=status.HTTP_401_UNAUTHORIZED,
+            ) from None
+        return Response(tokens.as_dict())
+
+
+class LogoutView(AuthView):
+    @extend_schema(
+        request=RefreshSerializer,
+        responses={204: None, 400: ERROR},
+        summary="Sign out: the refresh token stops working",
+        tags=["accounts"],
+    )
+    def post(self, request: Request) -> Response:
+        body = RefreshSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        revoke_refresh_token(raw=body.validated_data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PatientView(APIView):
+    permission_classes = [IsPatient]
+
+    @property
+    def patient(self) -> Patient:
+        patient = patient_for_request(self.request)
+        assert patient is not None  # IsPatient ran first
+        return patient
+
+
+class MeView(PatientView):
+    @extend_schema(responses={200: MeSerializer}, summary="The signed-in patient", tags=["patient"])
+    def get(self, request: Request) -> Response:
+        patient = self.patient
+        course = patient.current_course()
+        today = timezone.localdate()
+        last_infusion = course.last_infusion_on() if course else None
+        liver_check = False
+        if course is not None and course.drug in drugs.LIVER_CHECK_DRUGS:
+            last = patient.entries.filter(symptoms__has_key="liver_symptoms").aggregate(
+                last=Max("recorded_at")
+            )["last"]
+            liver_check = drugs.liver_check_due(
+                course.drug,
+                days_on_treatment=(today - course.started_on).days,
+                days_since_last_answer=(timezone.now() - last).days if last else None,
+            )
+        data = {
+            "subject_id": patient.subject_id,
+            "clinic": patient.clinic.code,
+            "clinic_name": patient.clinic.name,
+            "clinic_phone_24h": patient.clinic.phone_24h,
+            "timezone": patient.timezone,
+            "brain_metastases": patient.brain_metastases,
+            "treatment": {
+                "drug": course.drug if course else None,
+                "drug_name": course.catalogue.name if course else None,
+                "drug_class": course.drug_class if course else "other",
+                "status": course.status if course else None,
+                "dose_level": course.dose_level if course else None,
+                "schedule": course.schedule if course else None,
+                "started_on": course.started_on if course else None,
+                "last_infusion_on": last_infusion,
+            },
+            "baseline": patient.baseline(),
+            "report_terms": drugs.report_terms(
+                course.drug if course else None,
+                brain_metastases=patient.brain_metastases,
+                liver_check=liver_check,
+            ),
+            "urgent_advice": advice.urgent_line(patient.clinic),
+        }
+        return Response(MeSerializer(data).data)
+
+
+class EntryPagination(CursorPagination):
+    ordering = ("-recorded_at", "-id")
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+
+
+def _with_grades(queryset: Any) -> Any:
+    return queryset.prefetch_related(
+        Prefetch("grades", queryset=EntryGrade.objects.filter(superseded_at__isnull=True))
+    )
+
+
+class EntryListCreateView(PatientView, generics.GenericAPIView):
+    pagination_class = EntryPagination
+    serializer_class = EntryOutSerializer
+
+    def get_queryset(self) -> Any:
+        return _with_grades(DiaryEntry.objects.filter(patient=self.patient))
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "since",
+                str,
+                description="Only entries recorded at or after this ISO-8601 time (with offset).",
+            )
+        ],
+        responses={200: EntryOutSerializer(many=True)},
+        summary="Your entries, newest first",
+        tags=["entries"],
+    )
+    def get(self, request: Request) -> Response:
+        queryset = self.get_queryset()
+        since = request.query_params.get("since")
+        if since:
+            try:
+                since_at = OffsetDateTimeField().to_internal_value(since)
+            except serializers.ValidationError as exc:
+                raise ApiError(code="invalid", message="Check the query.", fields={"since": exc.detail}) from None  # type: ignore[dict-item]
+            queryset = queryset.filter(recorded_at__gte=since_at)
+        page = self.paginate_queryset(queryset)
+        context = {"advice": advice.for_entries(page or [], self.patient.clinic)}
+        return self.get_paginated_response(EntryOutSerializer(page, many=True, context=context).data)
+
+    @extend_schema(
+        request=EntryInSerializer,
+        responses={201: EntryOutSerializer, 200: EntryOutSerializer, 400: ERROR, 422: ERROR},
+        summary="Record a diary entry (idempotent by its id)",
+        tags=["entries"],
+    )
+    def post(self, request: Request) -> Response:
+        body = EntryInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            submitted = services.submit_entry(patient=self.patient, data=body.validated_data)
+        except services.IdConflict:
+            raise ApiError(
+                code="id_conflict",
+                message="An entry with this id already exists with different answers.",
+                status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
+                fields={"id": ["This id is already used by a different entry."]},
+            ) from None
+        except DjangoValidationError as exc:
+            raise ApiError(code="invalid", message="Check the highlighted answers.", fields=_django_errors(exc)) from None
+        entry = _with_grades(DiaryEntry.objects.filter(pk=submitted.entry.pk)).get()
+        context = {"advice": advice.for_entries([entry], self.patient.clinic)}
+        return Response(
+            EntryOutSerializer(entry, context=context).data,
+            status=status.HTTP_201_CREATED if submitted.created else status.HTTP_200_OK,
+        )
+
+
+class EntryDetailView(PatientView):
+    @extend_schema(responses={200: EntryOutSerializer, 404: ERROR}, summary="One of your entries", tags=["entries"])
+    def get(self, request: Request, pk: Any) -> Response:
+        entry = _with_grades(DiaryEntry.objects.filter(patient=self.patient, pk=pk)).first()
+        if entry is None:
+            raise ApiError(code="not_found", message="Not found.", status_code=404)
+        context = {"advice": advice.for_entries([entry], self.patient.clinic)}
+        return Response(EntryOutSerializer(entry, context=context).data)
+
+
+class EntryBatchView(PatientView):
+    @extend_schema(
+        request=BatchInSerializer,
+        responses={200: BatchOutSerializer, 400: ERROR},
+        summary="Sync up to 100 entries recorded offline; each stands alone",
+        tags=["entries"],
+    )
+    def post(self, request: Request) -> Response:
+        body = BatchInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        prepared = []
+        for position, raw in enumerate(body.validated_data["entries"]):
+            item = EntryInSerializer(data=raw)
+            if item.is_valid():
+                prepared.append((position, item.validated_data, {}))
+            else:
+                errors = flatten_errors(item.errors)
+                raw_id = raw.get("id") if isinstance(raw, dict) else None
+                errors["__id__"] = raw_id if isinstance(raw_id, str) else None  # type: ignore[assignment]
+                prepared.append((position, None, errors))
+        results = services.submit_batch(patient=self.patient, entries=prepared)
+        return Response({"results": results})

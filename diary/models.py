@@ -1,0 +1,472 @@
+"""Clinics, staff membership, patients, treatment courses and the append-only diary."""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from diary import drugs
+
+
+def validate_timezone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(f"{value!r} is not an IANA time zone such as Europe/Paris.") from exc
+
+
+class Clinic(models.Model):
+    code = models.SlugField(max_length=20, unique=True, help_text="Short code, e.g. DEMO.")
+    name = models.CharField(max_length=200)
+    timezone = models.CharField(
+        max_length=64, default="Europe/London", validators=[validate_timezone]
+    )
+    phone_24h = models.CharField(
+        "24-hour line", max_length=40, blank=True, help_text="Shown to patients in urgent advice."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.name})"
+
+
+class StaffRole(models.TextChoices):
+    NURSE = "nurse", "Nurse"
+    ONCOLOGIST = "oncologist", "Oncologist"
+    DATA_MANAGER = "data_manager", "Data manager"
+
+
+class StaffMember(models.Model):
+    """A clinic membership: which clinic a staff user works for, and in which role."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_member"
+    )
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="staff")
+    role = models.CharField(max_length=20, choices=StaffRole.choices)
+
+    class Meta:
+        ordering = ["clinic__code", "user__username"]
+
+    def __str__(self) -> str:
+        return f"{self.user.get_username()} ({self.get_role_display()}, {self.clinic.code})"
+
+
+class SobExertion(models.TextChoices):
+    # Least exertion that causes breathlessness (reference §1.2), least to most severe.
+    NONE = "none", "No breathlessness"
+    MODERATE = "moderate", "With moderate exertion"
+    MINIMAL = "minimal", "With minimal exertion"
+    REST = "rest", "At rest"
+
+
+class PatientQuerySet(models.QuerySet["Patient"]):
+    def for_clinic(self, clinic: Clinic) -> PatientQuerySet:
+        return self.filter(clinic=clinic)
+
+
+# The T-DXd ILD risk factors of reference §3.1 [V] that cannot be derived from other data.
+RISK_FACTOR_FIELDS = (
+    "renal_impairment",
+    "lung_comorbidity",
+    "prior_ild",
+    "enrolled_in_japan",
+    "diagnosis_over_4_years",
+)
+
+
+class Patient(models.Model):
+    subject_id = models.CharField(
+        max_length=32, unique=True, help_text="Pseudonymous study subject id; no direct identifiers."
+    )
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="patient",
+    )
+    birth_date = models.DateField(null=True, blank=True)
+    enrolled_on = models.DateField(default=date.today)
+    timezone = models.CharField(max_length=64, validators=[validate_timezone])
+    brain_metastases = models.BooleanField(default=False)
+
+    # T-DXd ILD risk factors (reference §3.1 [V]); age <65 and baseline SpO2 <95% are derived.
+    renal_impairment = models.BooleanField("moderate/severe renal impairment", default=False)
+    lung_comorbidity = models.BooleanField(default=False)
+    prior_ild = models.BooleanField("prior ILD/pneumonitis", default=False)
+    enrolled_in_japan = models.BooleanField(default=False)
+    diagnosis_over_4_years = models.BooleanField(">4 years since diagnosis", default=False)
+
+    # Baselines captured at enrolment, before cycle 1; changed only by a clinician (§5.2 [D]).
+    baseline_stools_per_day = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(30)]
+    )
+    baseline_spo2_rest = models.PositiveSmallIntegerField(
+        "baseline resting SpO2 %",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(50), MaxValueValidator(100)],
+    )
+    baseline_spo2_exertion = models.PositiveSmallIntegerField(
+        "baseline exertional SpO2 %",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(50), MaxValueValidator(100)],
+    )
+    baseline_sob_exertion = models.CharField(
+        "baseline breathlessness", max_length=10, choices=SobExertion.choices, blank=True
+    )
+    baseline_weight_kg = models.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(20), MaxValueValidator(350)],
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["subject_id"]
+
+    def __str__(self) -> str:
+        return self.subject_id
+
+    def age_on(self, day: date) -> int | None:
+        if self.birth_date is None:
+            return None
+        born = self.birth_date
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+    def ild_risk_factors(self, today: date | None = None) -> list[str]:
+        """The recorded and derived T-DXd ILD risk factors (reference §3.1 [V])."""
+        today = today or timezone.localdate()
+        factors = [name for name in RISK_FACTOR_FIELDS if getattr(self, name)]
+        age = self.age_on(today)
+        if age is not None and age < 65:  # age <65 years [V §3.1]
+            factors.insert(0, "age_under_65")
+        if self.baseline_spo2_rest is not None and self.baseline_spo2_rest < 95:  # [V §3.1]
+            factors.append("baseline_spo2_under_95")
+        return factors
+
+    def baseline(self) -> dict[str, Any]:
+        return {
+            "stools_per_day": self.baseline_stools_per_day,
+            "spo2_rest": self.baseline_spo2_rest,
+            "spo2_exertion": self.baseline_spo2_exertion,
+            "sob_exertion": self.baseline_sob_exertion or None,
+            "weight_kg": float(self.baseline_weight_kg) if self.baseline_weight_kg else None,
+        }
+
+    def current_course(self) -> TreatmentCourse | None:
+        """The course being given now: the newest that is not discontinued."""
+        courses = [c for c in self.courses.all() if c.status != CourseStatus.DISCONTINUED]
+        return max(courses, key=lambda c: (c.started_on, c.pk), default=None)
+
+
+class EnrollmentCode(models.Model):
+    """A one-time code a patient types into the app; only its keyed hash is stored."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="enrollment_codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"Enrolment code for {self.patient.subject_id}"
+
+
+class Drug(models.TextChoices):
+    TRASTUZUMAB_DERUXTECAN = "trastuzumab_deruxtecan", "Trastuzumab deruxtecan"
+    ZONGERTINIB = "zongertinib", "Zongertinib"
+    SEVABERTINIB = "sevabertinib", "Sevabertinib"
+    OTHER = "other", "Other"
+
+
+DOSE_LEVEL_CHOICES = [
+    (level.code, f"{drug.name}: {level.label}")
+    for drug in drugs.DRUGS.values()
+    for level in drug.dose_levels
+]
+
+
+class CourseStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    HELD = "held", "Held"
+    DISCONTINUED = "discontinued", "Discontinued"
+
+
+class TreatmentCourse(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="courses")
+    drug = models.CharField(max_length=32, choices=Drug.choices)
+    dose_level = models.CharField(max_length=20, choices=DOSE_LEVEL_CHOICES)
+    schedule = models.CharField(max_length=100, blank=True)
+    started_on = models.DateField()
+    stopped_on = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        max_length=20, choices=CourseStatus.choices, default=CourseStatus.ACTIVE
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-started_on", "-pk"]
+        indexes = [models.Index(fields=["patient", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_drug_display()} from {self.started_on}"
+
+    @property
+    def catalogue(self) -> drugs.Drug:
+        return drugs.DRUGS[self.drug]
+
+    @property
+    def drug_class(self) -> str:
+        return self.catalogue.drug_class
+
+    def clean(self) -> None:
+        if self.drug and self.dose_level and self.dose_level not in self.catalogue.dose_codes:
+            raise ValidationError(
+                {"dose_level": f"Choose one of {', '.join(self.catalogue.dose_codes)}."}
+            )
+        if self.stopped_on and self.started_on and self.stopped_on < self.started_on:
+            raise ValidationError({"stopped_on": "The stop date is before the start date."})
+        if self.status == CourseStatus.DISCONTINUED and not self.stopped_on:
+            raise ValidationError({"stopped_on": "A discontinued course needs its stop date."})
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.schedule and self.drug:
+            self.schedule = self.catalogue.schedule
+        super().save(*args, **kwargs)
+
+    def last_infusion_on(self, before: date | None = None) -> date | None:
+        dates = [i.given_on for i in self.infusions.all() if before is None or i.given_on <= before]
+        return max(dates, default=None)
+
+
+class Infusion(models.Model):
+    """A T-DXd infusion given on a date, at the dose level of that day."""
+
+    course = models.ForeignKey(TreatmentCourse, on_delete=models.CASCADE, related_name="infusions")
+    given_on = models.DateField()
+    dose_level = models.CharField(max_length=20, choices=DOSE_LEVEL_CHOICES)
+
+    class Meta:
+        ordering = ["-given_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "given_on"], name="one_infusion_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"Infusion on {self.given_on}"
+
+
+class AlertLevel(models.TextChoices):
+    GREEN = "green", "Green"
+    AMBER = "amber", "Amber"
+    RED = "red", "Red"
+
+
+class Reporter(models.TextChoices):
+    PATIENT = "patient", "Patient"
+    CARER = "carer", "Carer"  # a carer may answer for the patient (reference §5.5 [D])
+
+
+class DiaryEntryQuerySet(models.QuerySet["DiaryEntry"]):
+    def for_patient(self, patient: Patient) -> DiaryEntryQuerySet:
+        return self.filter(patient=patient)
+
+    def recorded_between(self, start: Any, end: Any) -> DiaryEntryQuerySet:
+        return self.filter(recorded_at__gte=start, recorded_at__lt=end)
+
+
+class AppendOnlyError(RuntimeError):
+    pass
+
+
+class DiaryEntry(models.Model):
+    """One diary submission. Append-only: a correction is a new entry that `corrects` an old one."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="entries")
+    recorded_at = models.DateTimeField(help_text="When the patient recorded it (phone clock).")
+    recorded_offset_minutes = models.SmallIntegerField(
+        default=0, help_text="The phone's UTC offset when recording, in minutes."
+    )
+    received_at = models.DateTimeField(default=timezone.now)
+    reporter = models.CharField(max_length=10, choices=Reporter.choices, default=Reporter.PATIENT)
+    symptoms = models.JSONField(default=dict)
+    loperamide_mg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    tki_doses_taken = models.PositiveSmallIntegerField(null=True, blank=True)
+    tki_doses_missed = models.PositiveSmallIntegerField(null=True, blank=True)
+    tki_dose_vomited = models.BooleanField(null=True, blank=True)
+    missed_dose_reason = models.TextField(blank=True)
+    note = models.TextField(blank=True)
+    corrects = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections"
+    )
+    content_hash = models.CharField(max_length=64, editable=False)
+    alert_level = models.CharField(
+        max_length=10, choices=AlertLevel.choices, default=AlertLevel.GREEN
+    )
+
+    objects = DiaryEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "diary entries"
+        ordering = ["-recorded_at"]
+        indexes = [
+            models.Index(fields=["patient", "-recorded_at"], name="entry_patient_recorded"),
+            models.Index(fields=["patient", "received_at"], name="entry_patient_received"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Entry {self.id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("Diary entries are append-only: record a correction instead.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnlyError("Diary entries are append-only and are never deleted.")
+
+    @property
+    def medications(self) -> dict[str, Any]:
+        meds: dict[str, Any] = {}
+        if self.loperamide_mg is not None:
+            meds["loperamide_mg"] = float(self.loperamide_mg)
+        for name in ("tki_doses_taken", "tki_doses_missed", "tki_dose_vomited"):
+            value = getattr(self, name)
+            if value is not None:
+                meds[name] = value
+        if self.missed_dose_reason:
+            meds["missed_dose_reason"] = self.missed_dose_reason
+        return meds
+
+    def local_recorded_at(self) -> Any:
+        tz = timezone.get_fixed_timezone(timedelta(minutes=self.recorded_offset_minutes))
+        return self.recorded_at.astimezone(tz)
+
+
+class GradeStatus(models.TextChoices):
+    GRADED = "graded", "Graded"
+    INSUFFICIENT = "insufficient", "Insufficient"
+    NOT_GRADED = "not_graded", "Not graded"
+
+
+class EntryGradeQuerySet(models.QuerySet["EntryGrade"]):
+    def current(self) -> EntryGradeQuerySet:
+        return self.filter(superseded_at__isnull=True)
+
+
+class EntryGrade(models.Model):
+    """The grade of one term of one entry under one grading version.
+
+    Re-grading (``manage.py regrade``) marks the old rows superseded and adds new ones, so the
+    history of what the care team saw is kept.
+    """
+
+    entry = models.ForeignKey(DiaryEntry, on_delete=models.PROTECT, related_name="grades")
+    term = models.CharField(max_length=64)
+    grade = models.PositiveSmallIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=GradeStatus.choices)
+    criteria = models.JSONField(default=list)
+    missing = models.JSONField(default=list)
+    ctcae_version = models.CharField(max_length=10)
+    grading_version = models.CharField(max_length=20)
+    graded_at = models.DateTimeField(default=timezone.now)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EntryGradeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["entry", "term"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry", "term"],
+                condition=models.Q(superseded_at__isnull=True),
+                name="one_current_grade_per_entry_term",
+            )
+        ]
+        indexes = [models.Index(fields=["term", "grade"], name="grade_term_grade")]
+
+    def __str__(self) -> str:
+        return f"{self.term}: {self.grade} ({self.status})"
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "grade": self.grade,
+            "status": self.status,
+            "criteria": list(self.criteria),
+            "ctcae_version": self.ctcae_version,
+        }
+        if self.status == GradeStatus.INSUFFICIENT:
+            data["missing"] = list(self.missing)
+        return data
+
+
+class RefreshTokenQuerySet(models.QuerySet["RefreshToken"]):
+    def live(self) -> RefreshTokenQuerySet:
+        return self.filter(used_at=None, revoked_at=None, expires_at__gt=timezone.now())
+
+
+class RefreshToken(models.Model):
+    """An opaque, single-use refresh token. Only its SHA-256 is stored.
+
+    Each use rotates it: the used one stops working and a new one of the same ``family`` is
+    issued. Presenting an already used token revokes the whole family (it was copied).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="refresh_tokens"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    family = models.UUIDField(default=uuid.uuid4, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RefreshTokenQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"Refresh token {self.pk} of user {self.user_id}"
+
+
+class AdviceOverride(models.Model):
+    """A clinic's own wording of the self-care advice for a term at a grade band (1, 2 or 3+)."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="advice_overrides")
+    term = models.CharField(max_length=64)
+    grade = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(3)], help_text="1, 2, or 3 for 3+."
+    )
+    text = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "term", "grade"], name="one_advice_per_band")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.clinic.code} {self.term} G{self.grade}"

@@ -1,0 +1,330 @@
+"""Mobile API serializers: strict input validation and the answer shapes of ../shared/api.md."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from diary import grading
+from diary.models import AlertLevel, DiaryEntry, Reporter
+
+
+class StrictSerializer(serializers.Serializer):
+    """Rejects fields it does not know, so nothing a phone sends is silently dropped."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            unknown = set(data) - set(self.fields)
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class OffsetDateTimeField(serializers.Field):
+    """An ISO-8601 time that must carry its UTC offset; the offset is kept, not converted."""
+
+    default_error_messages = {
+        "invalid": "Enter a date and time such as 2026-11-23T08:30:00+01:00.",
+        "naive": "Include the UTC offset, e.g. +01:00 or Z.",
+    }
+
+    def to_internal_value(self, data: Any) -> datetime:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            value = parse_datetime(data.strip())
+        except ValueError:
+            value = None
+        if value is None:
+            self.fail("invalid")
+        assert value is not None
+        if timezone.is_naive(value):
+            self.fail("naive")
+        return value
+
+    def to_representation(self, value: datetime) -> str:
+        return value.isoformat()
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": (
+            "Symptom term -> its inputs, with the term and field names of the clinical reference "
+            "(§1.2, §1.3, §5.5, §5.7). Self-reportable terms only."
+        ),
+        "additionalProperties": {"type": "object", "additionalProperties": True},
+        "example": {
+            "diarrhea": {"stools_over_baseline": 5, "adl": "instrumental"},
+            "fever": {"temp_c": 37.9},
+        },
+    }
+)
+class SymptomsField(serializers.Field):
+    default_error_messages = {"not_object": "Send the symptoms as an object of term -> answers."}
+
+    def to_internal_value(self, data: Any) -> dict[str, dict[str, Any]]:
+        if not isinstance(data, dict):
+            self.fail("not_object")
+        errors: dict[str, Any] = {}
+        for term, inputs in data.items():
+            term_errors = grading.validate_inputs(str(term), inputs, self_report=True)
+            if term_errors:
+                term_level = term_errors.pop("", None)
+                errors[str(term)] = {**term_errors, **({"": term_level} if term_level else {})}
+        if errors:
+            raise serializers.ValidationError(errors)
+        return {str(term): dict(inputs) for term, inputs in data.items()}
+
+    def to_representation(self, value: dict[str, Any]) -> dict[str, Any]:
+        return value
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON whole number (not a string, not a bool, not 2.5)."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            if isinstance(data, float) and data.is_integer():
+                data = int(data)
+            else:
+                self.fail("invalid")
+        return int(super().to_internal_value(data))
+
+
+class StrictBooleanField(serializers.BooleanField):
+    default_error_messages = {"invalid": "Answer true or false."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class StrictDecimalField(serializers.DecimalField):
+    def to_internal_value(self, data: Any) -> Decimal:
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        if isinstance(data, float) and not math.isfinite(data):
+            self.fail("invalid")
+        return super().to_internal_value(str(data))
+
+
+class MedicationsSerializer(StrictSerializer):
+    loperamide_mg = StrictDecimalField(
+        max_digits=5,
+        decimal_places=1,
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        required=False,
+        help_text="Loperamide taken in the last 24 hours, in mg.",
+        error_messages={
+            "invalid": "Enter the mg of loperamide taken, a number from 0 to 100.",
+            "min_value": "Enter a number from 0 to 100.",
+            "max_value": "Enter a number from 0 to 100.",
+            "max_decimal_places": "Use at most one decimal place.",
+            "max_digits": "Enter a number from 0 to 100.",
+        },
+    )
+    tki_doses_taken = StrictIntegerField(
+        min_value=0,
+        max_value=60,
+        required=False,
+        help_text="TKI doses taken since the previous entry.",
+        error_messages={"invalid": "Enter a whole number from 0 to 60."},
+    )
+    tki_doses_missed = StrictIntegerField(
+        min_value=0,
+        max_value=60,
+        required=False,
+        help_text="TKI doses missed since the previous entry.",
+        error_messages={"invalid": "Enter a whole number from 0 to 60."},
+    )
+    tki_dose_vomited = StrictBooleanField(
+        required=False, help_text="A TKI dose was vomited (it is not repeated)."
+    )
+    missed_dose_reason = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, trim_whitespace=True
+    )
+
+
+class EntryInSerializer(StrictSerializer):
+    id = serializers.UUIDField(
+        help_text="Made on the phone; the same id with the same body is a safe replay."
+    )
+    recorded_at = OffsetDateTimeField(help_text="ISO-8601 with the phone's UTC offset.")
+    symptoms = SymptomsField(required=False, default=dict)
+    medications = MedicationsSerializer(required=False)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reporter = serializers.ChoiceField(
+        choices=Reporter.choices,
+        required=False,
+        default=Reporter.PATIENT,
+        help_text="Who answered: the patient, or a carer on their behalf.",
+    )
+    corrects = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The id of an earlier entry of yours that this entry corrects.",
+    )
+
+    def validate_recorded_at(self, value: datetime) -> datetime:
+        if value > timezone.now() + settings.TOXWATCH_MAX_FUTURE_SKEW:
+            raise serializers.ValidationError("This time is in the future. Check the phone's clock.")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("symptoms") and not attrs.get("medications") and not attrs.get("note"):
+            raise serializers.ValidationError(
+                {"symptoms": ["Report at least one symptom, medication or note."]}
+            )
+        return attrs
+
+
+class BatchInSerializer(StrictSerializer):
+    entries = serializers.ListField(
+        child=serializers.JSONField(),
+        allow_empty=False,
+        max_length=100,
+        error_messages={"max_length": "Send at most 100 entries in one batch."},
+    )
+
+
+class GradeSerializer(serializers.Serializer):
+    grade = serializers.IntegerField(allow_null=True, min_value=0, max_value=5)
+    status = serializers.ChoiceField(choices=["graded", "insufficient", "not_graded"])
+    criteria = serializers.ListField(child=serializers.CharField())
+    missing = serializers.ListField(child=serializers.CharField(), required=False)
+    ctcae_version = serializers.CharField()
+
+
+class AdviceSerializer(serializers.Serializer):
+    term = serializers.CharField()
+    level = serializers.ChoiceField(choices=AlertLevel.choices)
+    text = serializers.CharField()
+
+
+class EntryOutSerializer(serializers.ModelSerializer):
+    recorded_at = serializers.SerializerMethodField()
+    medications = serializers.SerializerMethodField()
+    symptoms = serializers.JSONField()
+    grades = serializers.SerializerMethodField()
+    advice = serializers.SerializerMethodField()
+    corrects = serializers.UUIDField(source="corrects_id", allow_null=True)
+
+    class Meta:
+        model = DiaryEntry
+        fields = [
+            "id",
+            "recorded_at",
+            "received_at",
+            "reporter",
+            "symptoms",
+            "medications",
+            "note",
+            "corrects",
+            "grades",
+            "advice",
+            "alert_level",
+        ]
+
+    def get_recorded_at(self, entry: DiaryEntry) -> str:
+        return entry.local_recorded_at().isoformat()
+
+    @extend_schema_field(MedicationsSerializer)
+    def get_medications(self, entry: DiaryEntry) -> dict[str, Any]:
+        return entry.medications
+
+    @extend_schema_field(serializers.DictField(child=GradeSerializer()))
+    def get_grades(self, entry: DiaryEntry) -> dict[str, Any]:
+        return {g.term: g.as_dict() for g in entry.grades.all() if g.superseded_at is None}
+
+    @extend_schema_field(AdviceSerializer(many=True))
+    def get_advice(self, entry: DiaryEntry) -> list[dict[str, str]]:
+        advice = self.context.get("advice")
+        if advice is not None:
+            return list(advice.get(entry.pk, []))
+        return []
+
+
+class EnrollSerializer(StrictSerializer):
+    code = serializers.CharField(max_length=64)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class TokenObtainSerializer(StrictSerializer):
+    username = serializers.CharField(max_length=150, help_text="The subject id.")
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class RefreshSerializer(StrictSerializer):
+    refresh = serializers.CharField(max_length=200)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class EnrolledSerializer(TokenPairSerializer):
+    subject_id = serializers.CharField()
+
+
+class BatchResultSerializer(serializers.Serializer):
+    id = serializers.CharField(allow_null=True)
+    status = serializers.ChoiceField(choices=["created", "duplicate", "conflict", "invalid"])
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    alert_level = serializers.ChoiceField(choices=AlertLevel.choices, required=False)
+
+
+class BatchOutSerializer(serializers.Serializer):
+    results = BatchResultSerializer(many=True)
+
+
+@extend_schema_field(OpenApiTypes.OBJECT)
+class AnyObjectField(serializers.JSONField):
+    pass
+
+
+class TreatmentOutSerializer(serializers.Serializer):
+    drug = serializers.CharField(allow_null=True)
+    drug_name = serializers.CharField(allow_null=True)
+    drug_class = serializers.ChoiceField(choices=["adc", "tki", "other"])
+    status = serializers.CharField(allow_null=True)
+    dose_level = serializers.CharField(allow_null=True)
+    schedule = serializers.CharField(allow_null=True)
+    started_on = serializers.DateField(allow_null=True)
+    last_infusion_on = serializers.DateField(allow_null=True)
+
+
+class BaselineSerializer(serializers.Serializer):
+    stools_per_day = serializers.IntegerField(allow_null=True)
+    spo2_rest = serializers.IntegerField(allow_null=True)
+    spo2_exertion = serializers.IntegerField(allow_null=True)
+    sob_exertion = serializers.CharField(allow_null=True)
+    weight_kg = serializers.FloatField(allow_null=True)
+
+
+class MeSerializer(serializers.Serializer):
+    subject_id = serializers.CharField()
+    clinic = serializers.CharField(help_text="The clinic code.")
+    clinic_name = serializers.CharField()
+    clinic_phone_24h = serializers.CharField(allow_blank=True)
+    timezone = serializers.CharField()
+    brain_metastases = serializers.BooleanField()
+    treatment = TreatmentOutSerializer()
+    baseline = BaselineSerializer()
+    report_terms = serializers.ListField(child=serializers.CharField())
+    urgent_advice = serializers.CharField()

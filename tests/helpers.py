@@ -1,0 +1,75 @@
+"""Builders for test data: clinics, staff, enrolled patients with API clients, entry bodies."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from diary import services
+from diary.models import Clinic, Patient, StaffMember, StaffRole
+
+PASSWORD = "correct-horse-battery"
+
+
+def make_clinic(code: str = "TST", **fields: Any) -> Clinic:
+    defaults = {"name": f"Clinic {code}", "timezone": "Europe/Paris", "phone_24h": "+33 1 00 00"}
+    return Clinic.objects.create(code=code, **{**defaults, **fields})
+
+
+def make_staff(clinic: Clinic, role: str = StaffRole.NURSE, username: str | None = None) -> Any:
+    User = get_user_model()
+    user = User.objects.create_user(
+        username=username or f"{role}-{clinic.code}-{uuid.uuid4().hex[:6]}",
+        password=PASSWORD,
+        is_staff=True,
+    )
+    StaffMember.objects.create(user=user, clinic=clinic, role=role)
+    return user
+
+
+def enroll(
+    clinic: Clinic,
+    drug: str = "zongertinib",
+    *,
+    baseline: services.Baseline | None = None,
+    **kwargs: Any,
+) -> tuple[Patient, str]:
+    """A registered patient and their enrolment code (not yet redeemed)."""
+    return services.enroll_patient(
+        clinic=clinic,
+        drug=drug,
+        baseline=baseline or services.Baseline(stools_per_day=1, spo2_rest=97, spo2_exertion=95),
+        **kwargs,
+    )
+
+
+def enrolled_client(clinic: Clinic, drug: str = "zongertinib", **kwargs: Any) -> tuple[Patient, APIClient]:
+    """An enrolled patient with an APIClient holding their access token."""
+    patient, code = enroll(clinic, drug, **kwargs)
+    client = APIClient()
+    response = client.post("/api/v1/auth/enroll/", {"code": code, "password": PASSWORD}, format="json")
+    assert response.status_code == 201, response.content
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
+    patient.refresh_from_db()
+    return patient, client
+
+
+def entry_body(
+    *,
+    recorded_at: datetime | None = None,
+    symptoms: dict[str, Any] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    when = recorded_at or (timezone.now() - timedelta(minutes=10))
+    body: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "recorded_at": when.astimezone(timezone.get_fixed_timezone(60)).isoformat(),
+        "symptoms": symptoms if symptoms is not None else {"diarrhea": {"stools_over_baseline": 2}},
+    }
+    body.update(extra)
+    return body

@@ -1,0 +1,112 @@
+"""Every endpoint, each caller: patients reach only their own data, staff have no mobile access."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from diary.models import StaffRole
+from tests.helpers import PASSWORD, enrolled_client, entry_body, make_clinic, make_staff
+
+pytestmark = pytest.mark.django_db
+
+PATIENT_ENDPOINTS = [
+    ("get", "/api/v1/me/"),
+    ("get", "/api/v1/entries/"),
+    ("post", "/api/v1/entries/"),
+    ("post", "/api/v1/entries/batch/"),
+    ("get", "/api/v1/entries/{entry}/"),
+]
+
+
+@pytest.fixture
+def world():
+    a, b = make_clinic("AAA"), make_clinic("BBB")
+    owner, owner_client = enrolled_client(a)
+    _, same_clinic_client = enrolled_client(a)
+    _, other_clinic_client = enrolled_client(b)
+    body = entry_body()
+    assert owner_client.post("/api/v1/entries/", body, format="json").status_code == 201
+    return {
+        "entry": body["id"],
+        "owner": owner_client,
+        "same_clinic_patient": same_clinic_client,
+        "other_clinic_patient": other_clinic_client,
+        "clinic_a": a,
+        "clinic_b": b,
+    }
+
+
+def call(client, method, path, world):
+    url = path.format(entry=world["entry"])
+    if method == "post":
+        payload = {"entries": [entry_body()]} if "batch" in url else entry_body()
+        return client.post(url, payload, format="json")
+    return client.get(url)
+
+
+@pytest.mark.parametrize("method,path", PATIENT_ENDPOINTS)
+def test_anonymous_callers_are_401(world, method, path):
+    response = call(APIClient(), method, path, world)
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+@pytest.mark.parametrize("method,path", PATIENT_ENDPOINTS)
+def test_the_owner_reaches_every_endpoint(world, method, path):
+    response = call(world["owner"], method, path, world)
+    assert response.status_code in {200, 201}
+
+
+@pytest.mark.parametrize("who", ["same_clinic_patient", "other_clinic_patient"])
+def test_other_patients_never_see_the_entry(world, who):
+    client = world[who]
+    assert call(client, "get", "/api/v1/entries/{entry}/", world).status_code == 404
+    listed = client.get("/api/v1/entries/").json()["results"]
+    assert world["entry"] not in [e["id"] for e in listed]
+
+
+@pytest.mark.parametrize("role", list(StaffRole.values))
+@pytest.mark.parametrize("method,path", PATIENT_ENDPOINTS)
+def test_staff_signed_in_to_the_site_have_no_mobile_api_access(world, role, method, path):
+    user = make_staff(world["clinic_a"], role)
+    client = APIClient()
+    client.force_login(user)
+    assert call(client, method, path, world).status_code == 401
+
+
+def test_a_token_of_a_user_who_is_not_a_patient_is_403(world):
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    user = make_staff(world["clinic_a"])
+    client = APIClient(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+    response = client.get("/api/v1/me/")
+    assert response.status_code == 403
+    assert response.json()["code"] == "not_a_patient"
+
+
+def test_a_deactivated_patient_is_refused(world):
+    from diary.models import Patient
+
+    patient = Patient.objects.get(user__isnull=False, entries__id=world["entry"])
+    patient.user.is_active = False
+    patient.user.save()
+    assert world["owner"].get("/api/v1/me/").status_code == 403
+
+
+@pytest.mark.parametrize("role", list(StaffRole.values))
+def test_staff_see_only_their_clinics_patients_in_the_admin(world, role):
+    from diary.models import Patient
+
+    user = make_staff(world["clinic_a"], role)
+    user.user_permissions.add(*__import__("django.contrib.auth.models", fromlist=["Permission"]).Permission.objects.filter(codename__in=["view_patient", "view_diaryentry"]))
+    client = APIClient()
+    client.force_login(user)
+    listing = client.get("/admin/diary/patient/")
+    assert listing.status_code == 200
+    page = listing.content.decode()
+    for patient in Patient.objects.filter(clinic=world["clinic_a"]):
+        assert patient.subject_id in page
+    for patient in Patient.objects.filter(clinic=world["clinic_b"]):
+        assert patient.subject_id not in page
+        assert client.get(f"/admin/diary/patient/{patient.pk}/change/").status_code in {302, 404}
