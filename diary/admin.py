@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -39,10 +40,16 @@ class ClinicScopedAdmin(admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "clinic" and not request.user.is_superuser:
             member = staff_member_for(request.user)
-            kwargs["queryset"] = Clinic.objects.filter(pk=member.clinic_id if member else None)
+            kwargs["queryset"] = (
+                Clinic.objects.filter(pk=member.clinic_id) if member else Clinic.objects.none()
+            )
         if db_field.name == "patient" and not request.user.is_superuser:
             member = staff_member_for(request.user)
-            kwargs["queryset"] = Patient.objects.filter(clinic_id=member.clinic_id if member else None)
+            kwargs["queryset"] = (
+                Patient.objects.filter(clinic_id=member.clinic_id)
+                if member
+                else Patient.objects.none()
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -73,9 +80,12 @@ class TreatmentCourseInline(admin.TabularInline):
 
 
 @admin.action(description="Issue a new enrolment code (shown once)")
-def issue_code(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Patient]) -> None:
+def issue_code(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Patient]
+) -> None:
     for patient in queryset:
-        code = services.issue_enrollment_code(patient=patient, created_by=request.user)
+        staff = request.user if isinstance(request.user, User) else None
+        code = services.issue_enrollment_code(patient=patient, created_by=staff)
         modeladmin.message_user(
             request,
             f"Enrolment code for {patient.subject_id}: {code} (valid for 14 days, single use).",
@@ -92,7 +102,10 @@ class PatientAdmin(ClinicScopedAdmin):
     inlines = [TreatmentCourseInline]
     actions = [issue_code]
     fieldsets = [
-        (None, {"fields": ["subject_id", "clinic", "user", "birth_date", "enrolled_on", "timezone"]}),
+        (
+            None,
+            {"fields": ["subject_id", "clinic", "user", "birth_date", "enrolled_on", "timezone"]},
+        ),
         ("Clinical", {"fields": ["brain_metastases"]}),
         (
             "T-DXd ILD risk factors (reference §3.1)",

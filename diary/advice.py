@@ -107,9 +107,7 @@ def for_entries(entries: Iterable[DiaryEntry], clinic: Clinic) -> dict[Any, list
     entries = list(entries)
     if not entries:
         return {}
-    overrides = {
-        (o.term, o.grade): o.text for o in AdviceOverride.objects.filter(clinic=clinic)
-    }
+    overrides = {(o.term, o.grade): o.text for o in AdviceOverride.objects.filter(clinic=clinic)}
     out: dict[Any, list[dict[str, str]]] = {}
     for entry in entries:
         items = []

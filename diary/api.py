@@ -247,11 +247,17 @@ class EntryListCreateView(PatientView, generics.GenericAPIView):
             try:
                 since_at = OffsetDateTimeField().to_internal_value(since)
             except serializers.ValidationError as exc:
-                raise ApiError(code="invalid", message="Check the query.", fields={"since": exc.detail}) from None  # type: ignore[dict-item]
+                raise ApiError(
+                    code="invalid",
+                    message="Check the query.",
+                    fields=flatten_errors({"since": exc.detail}),
+                ) from None
             queryset = queryset.filter(recorded_at__gte=since_at)
         page = self.paginate_queryset(queryset)
         context = {"advice": advice.for_entries(page or [], self.patient.clinic)}
-        return self.get_paginated_response(EntryOutSerializer(page, many=True, context=context).data)
+        return self.get_paginated_response(
+            EntryOutSerializer(page, many=True, context=context).data
+        )
 
     @extend_schema(
         request=EntryInSerializer,
@@ -272,7 +278,9 @@ class EntryListCreateView(PatientView, generics.GenericAPIView):
                 fields={"id": ["This id is already used by a different entry."]},
             ) from None
         except DjangoValidationError as exc:
-            raise ApiError(code="invalid", message="Check the highlighted answers.", fields=_django_errors(exc)) from None
+            raise ApiError(
+                code="invalid", message="Check the highlighted answers.", fields=_django_errors(exc)
+            ) from None
         entry = _with_grades(DiaryEntry.objects.filter(pk=submitted.entry.pk)).get()
         context = {"advice": advice.for_entries([entry], self.patient.clinic)}
         return Response(
@@ -282,7 +290,11 @@ class EntryListCreateView(PatientView, generics.GenericAPIView):
 
 
 class EntryDetailView(PatientView):
-    @extend_schema(responses={200: EntryOutSerializer, 404: ERROR}, summary="One of your entries", tags=["entries"])
+    @extend_schema(
+        responses={200: EntryOutSerializer, 404: ERROR},
+        summary="One of your entries",
+        tags=["entries"],
+    )
     def get(self, request: Request, pk: Any) -> Response:
         entry = _with_grades(DiaryEntry.objects.filter(patient=self.patient, pk=pk)).first()
         if entry is None:
@@ -301,7 +313,7 @@ class EntryBatchView(PatientView):
     def post(self, request: Request) -> Response:
         body = BatchInSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        prepared = []
+        prepared: list[tuple[int, dict[str, Any] | None, dict[str, Any]]] = []
         for position, raw in enumerate(body.validated_data["entries"]):
             item = EntryInSerializer(data=raw)
             if item.is_valid():

@@ -88,7 +88,9 @@ RISK_FACTOR_FIELDS = (
 
 class Patient(models.Model):
     subject_id = models.CharField(
-        max_length=32, unique=True, help_text="Pseudonymous study subject id; no direct identifiers."
+        max_length=32,
+        unique=True,
+        help_text="Pseudonymous study subject id; no direct identifiers.",
     )
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
     user = models.OneToOneField(
@@ -234,6 +236,11 @@ class TreatmentCourse(models.Model):
     def __str__(self) -> str:
         return f"{self.get_drug_display()} from {self.started_on}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.schedule and self.drug:
+            self.schedule = self.catalogue.schedule
+        super().save(*args, **kwargs)
+
     @property
     def catalogue(self) -> drugs.Drug:
         return drugs.DRUGS[self.drug]
@@ -251,11 +258,6 @@ class TreatmentCourse(models.Model):
             raise ValidationError({"stopped_on": "The stop date is before the start date."})
         if self.status == CourseStatus.DISCONTINUED and not self.stopped_on:
             raise ValidationError({"stopped_on": "A discontinued course needs its stop date."})
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self.schedule and self.drug:
-            self.schedule = self.catalogue.schedule
-        super().save(*args, **kwargs)
 
     def last_infusion_on(self, before: date | None = None) -> date | None:
         dates = [i.given_on for i in self.infusions.all() if before is None or i.given_on <= before]

@@ -182,7 +182,9 @@ class EntryInSerializer(StrictSerializer):
 
     def validate_recorded_at(self, value: datetime) -> datetime:
         if value > timezone.now() + settings.TOXWATCH_MAX_FUTURE_SKEW:
-            raise serializers.ValidationError("This time is in the future. Check the phone's clock.")
+            raise serializers.ValidationError(
+                "This time is in the future. Check the phone's clock."
+            )
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -285,7 +287,9 @@ class EnrolledSerializer(TokenPairSerializer):
 class BatchResultSerializer(serializers.Serializer):
     id = serializers.CharField(allow_null=True)
     status = serializers.ChoiceField(choices=["created", "duplicate", "conflict", "invalid"])
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    errors = serializers.DictField(  # type: ignore[assignment]  # the contract's field name
+        child=serializers.ListField(child=serializers.CharField())
+    )
     alert_level = serializers.ChoiceField(choices=AlertLevel.choices, required=False)
 
 

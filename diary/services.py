@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -40,7 +40,7 @@ from diary.tokens import TokenPair, issue_tokens
 
 logger = logging.getLogger(__name__)
 
-LEVEL_ORDER = {AlertLevel.GREEN: 0, AlertLevel.AMBER: 1, AlertLevel.RED: 2}
+LEVEL_ORDER: dict[str, int] = {AlertLevel.GREEN: 0, AlertLevel.AMBER: 1, AlertLevel.RED: 2}
 
 # Enrolment codes: 12 characters from an alphabet without look-alikes (no 0/O, 1/I/L), shown
 # grouped as XXXX-XXXX-XXXX: about 60 bits, single use, and they expire.
@@ -76,7 +76,7 @@ def _new_subject_id(clinic: Clinic) -> str:
             return candidate
 
 
-def issue_enrollment_code(*, patient: Patient, created_by: AbstractBaseUser | None = None) -> str:
+def issue_enrollment_code(*, patient: Patient, created_by: User | None = None) -> str:
     """A fresh single-use code; earlier unused codes of the patient stop working."""
     raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     now = timezone.now()
@@ -112,7 +112,7 @@ def enroll_patient(
     brain_metastases: bool = False,
     risk_factors: Iterable[str] = (),
     dose_level: str | None = None,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
 ) -> tuple[Patient, str]:
     """Register a patient with their treatment course; returns the patient and an enrolment code.
 

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
@@ -38,7 +38,7 @@ def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def issue_tokens(*, user: AbstractBaseUser, family: uuid.UUID | None = None) -> TokenPair:
+def issue_tokens(*, user: User, family: uuid.UUID | None = None) -> TokenPair:
     raw = secrets.token_urlsafe(48)
     RefreshToken.objects.create(
         user=user,

@@ -48,11 +48,15 @@ def enroll(
     )
 
 
-def enrolled_client(clinic: Clinic, drug: str = "zongertinib", **kwargs: Any) -> tuple[Patient, APIClient]:
+def enrolled_client(
+    clinic: Clinic, drug: str = "zongertinib", **kwargs: Any
+) -> tuple[Patient, APIClient]:
     """An enrolled patient with an APIClient holding their access token."""
     patient, code = enroll(clinic, drug, **kwargs)
     client = APIClient()
-    response = client.post("/api/v1/auth/enroll/", {"code": code, "password": PASSWORD}, format="json")
+    response = client.post(
+        "/api/v1/auth/enroll/", {"code": code, "password": PASSWORD}, format="json"
+    )
     assert response.status_code == 201, response.content
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
     patient.refresh_from_db()

@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from diary.models import StaffRole
-from tests.helpers import PASSWORD, enrolled_client, entry_body, make_clinic, make_staff
+from tests.helpers import enrolled_client, entry_body, make_clinic, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +89,7 @@ def test_a_deactivated_patient_is_refused(world):
     from diary.models import Patient
 
     patient = Patient.objects.get(user__isnull=False, entries__id=world["entry"])
+    assert patient.user is not None
     patient.user.is_active = False
     patient.user.save()
     assert world["owner"].get("/api/v1/me/").status_code == 403
@@ -99,7 +100,11 @@ def test_staff_see_only_their_clinics_patients_in_the_admin(world, role):
     from diary.models import Patient
 
     user = make_staff(world["clinic_a"], role)
-    user.user_permissions.add(*__import__("django.contrib.auth.models", fromlist=["Permission"]).Permission.objects.filter(codename__in=["view_patient", "view_diaryentry"]))
+    user.user_permissions.add(
+        *__import__(
+            "django.contrib.auth.models", fromlist=["Permission"]
+        ).Permission.objects.filter(codename__in=["view_patient", "view_diaryentry"])
+    )
     client = APIClient()
     client.force_login(user)
     listing = client.get("/admin/diary/patient/")

@@ -14,7 +14,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -38,7 +42,8 @@ def test_deploy_check_passes_with_production_settings():
         "WARNING",
         env={
             "DJANGO_ENV": "production",
-            "DJANGO_SECRET_KEY": "k3#v9!Qz@Lr8$Tm2^Wx6&Np4*Hs7(Jd1)Fb5_Gc0+Yq" + "-production-secret",
+            "DJANGO_SECRET_KEY": "k3#v9!Qz@Lr8$Tm2^Wx6&Np4*Hs7(Jd1)Fb5_Gc0+Yq"
+            + "-production-secret",
             "DJANGO_ALLOWED_HOSTS": "toxwatch.example.org",
             "DATABASE_URL": "postgres://toxwatch@127.0.0.1:5432/toxwatch",
             "REDIS_URL": "redis://127.0.0.1:6379/0",

@@ -110,11 +110,16 @@ def test_expired_access_token_is_refused(clinic, settings):
     patient, code = enroll(clinic)
     post(APIClient(), "enroll", {"code": code, "password": PASSWORD})
     patient.refresh_from_db()
+    assert patient.user is not None
     token = AccessToken.for_user(patient.user)
     token.set_exp(lifetime=timedelta(seconds=-1))
     response = APIClient(HTTP_AUTHORIZATION=f"Bearer {token}").get("/api/v1/me/")
     assert response.status_code == 401
-    assert response.json()["code"] in {"authentication_failed", "not_authenticated", "token_not_valid"}
+    assert response.json()["code"] in {
+        "authentication_failed",
+        "not_authenticated",
+        "token_not_valid",
+    }
 
 
 def test_refresh_rotates_and_the_old_refresh_token_stops_working(clinic):
@@ -166,7 +171,9 @@ def test_repeated_failed_logins_lock_out_that_user_from_that_address(clinic, set
     assert locked.json()["code"] == "locked_out"
     assert "15 minutes" in locked.json()["message"]
     # Another address is not locked out for this user.
-    other = post(APIClient(REMOTE_ADDR="10.0.0.2"), "token", {"username": "TST-0003", "password": PASSWORD})
+    other = post(
+        APIClient(REMOTE_ADDR="10.0.0.2"), "token", {"username": "TST-0003", "password": PASSWORD}
+    )
     assert other.status_code == 200
 
 

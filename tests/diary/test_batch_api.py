@@ -70,7 +70,9 @@ def test_more_than_100_entries_is_refused_whole(patient_client):
     assert DiaryEntry.objects.count() == 0
 
 
-@pytest.mark.parametrize("payload", [{}, {"entries": []}, {"entries": "x"}, [], {"entries": [], "x": 1}])
+@pytest.mark.parametrize(
+    "payload", [{}, {"entries": []}, {"entries": "x"}, [], {"entries": [], "x": 1}]
+)
 def test_malformed_batches_are_400(patient_client, payload):
     _, client = patient_client
     response = client.post(BATCH, payload, format="json")

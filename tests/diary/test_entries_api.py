@@ -93,9 +93,18 @@ def test_another_patients_id_is_a_conflict_not_a_leak(clinic, patient_client):
     [
         ({"symptoms": {"headache_ache": {"pain_severity": "mild"}}}, "symptoms.headache_ache"),
         ({"symptoms": {"diarrhea": {"stools": 3}}}, "symptoms.diarrhea.stools"),
-        ({"symptoms": {"diarrhea": {"stools_over_baseline": "3"}}}, "symptoms.diarrhea.stools_over_baseline"),
-        ({"symptoms": {"diarrhea": {"stools_over_baseline": 99}}}, "symptoms.diarrhea.stools_over_baseline"),
-        ({"symptoms": {"diarrhea": {"stools_over_baseline": 2.5}}}, "symptoms.diarrhea.stools_over_baseline"),
+        (
+            {"symptoms": {"diarrhea": {"stools_over_baseline": "3"}}},
+            "symptoms.diarrhea.stools_over_baseline",
+        ),
+        (
+            {"symptoms": {"diarrhea": {"stools_over_baseline": 99}}},
+            "symptoms.diarrhea.stools_over_baseline",
+        ),
+        (
+            {"symptoms": {"diarrhea": {"stools_over_baseline": 2.5}}},
+            "symptoms.diarrhea.stools_over_baseline",
+        ),
         ({"symptoms": {"diarrhea": {"hospitalized": 1}}}, "symptoms.diarrhea.hospitalized"),
         ({"symptoms": {"diarrhea": {"adl": "sometimes"}}}, "symptoms.diarrhea.adl"),
         ({"symptoms": {"diarrhea": [1, 2]}}, "symptoms.diarrhea"),
@@ -147,7 +156,8 @@ def test_an_entry_with_nothing_in_it_is_refused(patient_client):
 
 def test_non_object_bodies_are_400_not_500(patient_client):
     _, client = patient_client
-    for payload in ([], "text", 5, None):
+    payloads: list[object] = [[], "text", 5, None]
+    for payload in payloads:
         response = client.post(ENTRIES, payload, format="json")
         assert response.status_code == 400, payload
 
@@ -201,11 +211,15 @@ def test_a_correction_is_a_new_entry_and_the_original_is_kept(patient_client):
     _, client = patient_client
     original = entry_body(symptoms={"diarrhea": {"stools_over_baseline": 8}})
     client.post(ENTRIES, original, format="json")
-    correction = entry_body(symptoms={"diarrhea": {"stools_over_baseline": 3}}, corrects=original["id"])
+    correction = entry_body(
+        symptoms={"diarrhea": {"stools_over_baseline": 3}}, corrects=original["id"]
+    )
     response = client.post(ENTRIES, correction, format="json")
     assert response.status_code == 201
     assert response.json()["corrects"] == original["id"]
-    assert DiaryEntry.objects.get(pk=original["id"]).symptoms["diarrhea"]["stools_over_baseline"] == 8
+    assert (
+        DiaryEntry.objects.get(pk=original["id"]).symptoms["diarrhea"]["stools_over_baseline"] == 8
+    )
 
 
 def test_a_correction_must_point_at_your_own_entry(clinic, patient_client):

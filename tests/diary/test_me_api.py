@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -17,7 +18,9 @@ def clinic():
 
 
 def test_me_gives_the_contract_fields(clinic):
-    patient, client = enrolled_client(clinic, "trastuzumab_deruxtecan", timezone_name="Europe/Berlin")
+    patient, client = enrolled_client(
+        clinic, "trastuzumab_deruxtecan", timezone_name="Europe/Berlin"
+    )
     data = client.get("/api/v1/me/").json()
     assert data["subject_id"] == patient.subject_id
     assert data["clinic"] == "TST"
@@ -39,7 +42,16 @@ def test_me_gives_the_contract_fields(clinic):
 def test_tdxd_patients_are_asked_respiratory_fever_gi_and_fatigue(clinic):
     _, client = enrolled_client(clinic, "trastuzumab_deruxtecan")
     terms = client.get("/api/v1/me/").json()["report_terms"]
-    for term in ("dyspnea", "cough", "hypoxia", "fever", "diarrhea", "nausea", "vomiting", "fatigue"):
+    for term in (
+        "dyspnea",
+        "cough",
+        "hypoxia",
+        "fever",
+        "diarrhea",
+        "nausea",
+        "vomiting",
+        "fatigue",
+    ):
         assert term in terms
     assert "paronychia" not in terms
     assert "headache" not in terms
@@ -49,7 +61,14 @@ def test_tdxd_patients_are_asked_respiratory_fever_gi_and_fatigue(clinic):
 def test_tki_patients_are_asked_gi_skin_nails_mouth_and_fatigue(clinic, drug):
     _, client = enrolled_client(clinic, drug)
     terms = client.get("/api/v1/me/").json()["report_terms"]
-    for term in ("diarrhea", "rash_acneiform", "dry_skin", "paronychia", "mucositis_oral", "fatigue"):
+    for term in (
+        "diarrhea",
+        "rash_acneiform",
+        "dry_skin",
+        "paronychia",
+        "mucositis_oral",
+        "fatigue",
+    ):
         assert term in terms
     assert client.get("/api/v1/me/").json()["treatment"]["drug_class"] == "tki"
 
@@ -64,7 +83,15 @@ def test_brain_metastases_add_the_neurological_terms(clinic):
 def test_liver_questions_are_asked_weekly_in_the_first_12_weeks_on_a_tki(clinic):
     patient, client = enrolled_client(clinic, "sevabertinib")
     assert "liver_symptoms" in client.get("/api/v1/me/").json()["report_terms"]
-    body = entry_body(symptoms={"liver_symptoms": {"jaundice": False, "dark_urine": False, "right_upper_abdominal_pain": False}})
+    body = entry_body(
+        symptoms={
+            "liver_symptoms": {
+                "jaundice": False,
+                "dark_urine": False,
+                "right_upper_abdominal_pain": False,
+            }
+        }
+    )
     assert client.post("/api/v1/entries/", body, format="json").status_code == 201
     assert "liver_symptoms" not in client.get("/api/v1/me/").json()["report_terms"]
     TreatmentCourse.objects.filter(patient=patient).update(
@@ -77,10 +104,9 @@ def test_zongertinib_starting_dose_follows_body_weight(clinic):
     from diary.services import Baseline
     from tests.helpers import enroll
 
-    heavy, _ = enroll(clinic, "zongertinib", baseline=Baseline(weight_kg=95))
-    light, _ = enroll(clinic, "zongertinib", baseline=Baseline(weight_kg=70))
-    assert heavy.current_course().dose_level == "180_mg_qd"
-    assert light.current_course().dose_level == "120_mg_qd"
+    heavy, _ = enroll(clinic, "zongertinib", baseline=Baseline(weight_kg=Decimal(95)))
+    light, _ = enroll(clinic, "zongertinib", baseline=Baseline(weight_kg=Decimal("89.9")))
+    assert [p.courses.get().dose_level for p in (heavy, light)] == ["180_mg_qd", "120_mg_qd"]
 
 
 def test_ild_risk_factors_include_the_derived_ones(clinic):
@@ -96,4 +122,7 @@ def test_ild_risk_factors_include_the_derived_ones(clinic):
     )
     factors = patient.ild_risk_factors(today=date(2026, 11, 24))
     assert factors == ["age_under_65", "prior_ild", "baseline_spo2_under_95"]
-    assert patient.ild_risk_factors(today=date(2035, 6, 1)) == ["prior_ild", "baseline_spo2_under_95"]
+    assert patient.ild_risk_factors(today=date(2035, 6, 1)) == [
+        "prior_ild",
+        "baseline_spo2_under_95",
+    ]

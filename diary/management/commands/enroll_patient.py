@@ -1,6 +1,6 @@
 """Enrol a patient from the command line and print their one-time enrolment code as JSON.
 
-    python manage.py enroll_patient --clinic DEMO --drug zongertinib --baseline-stools-per-day 1
+python manage.py enroll_patient --clinic DEMO --drug zongertinib --baseline-stools-per-day 1
 """
 
 from __future__ import annotations

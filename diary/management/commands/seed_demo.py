@@ -6,6 +6,7 @@ Refused in production: the demo logins have published passwords.
 
 from __future__ import annotations
 
+import logging
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -51,13 +52,28 @@ class Story:
 
 
 STORIES = [
-    Story("DEMO-001", "trastuzumab_deruxtecan", 1966, 68, theme="ild_watch",
-          risk_factors=["lung_comorbidity"]),
+    Story(
+        "DEMO-001",
+        "trastuzumab_deruxtecan",
+        1966,
+        68,
+        theme="ild_watch",
+        risk_factors=["lung_comorbidity"],
+    ),
     Story("DEMO-002", "trastuzumab_deruxtecan", 1958, 74, brain_metastases=True, theme="headache"),
     Story("DEMO-003", "trastuzumab_deruxtecan", 1971, 59, theme="stable"),
     Story("DEMO-004", "trastuzumab_deruxtecan", 1955, 81, theme="fever"),
-    Story("DEMO-005", "trastuzumab_deruxtecan", 1962, 64, risk_factors=["renal_impairment"],
-          baseline_spo2_rest=94, baseline_spo2_exertion=91, theme="stable", gap_last_days=4),
+    Story(
+        "DEMO-005",
+        "trastuzumab_deruxtecan",
+        1962,
+        64,
+        risk_factors=["renal_impairment"],
+        baseline_spo2_rest=94,
+        baseline_spo2_exertion=91,
+        theme="stable",
+        gap_last_days=4,
+    ),
     Story("DEMO-006", "zongertinib", 1960, 72, theme="diarrhea_mild"),
     Story("DEMO-007", "zongertinib", 1974, 94, theme="diarrhea_worsening", baseline_stools=2),
     Story("DEMO-008", "zongertinib", 1957, 63, brain_metastases=True, theme="dizziness"),
@@ -68,7 +84,9 @@ STORIES = [
 ]
 
 
-def symptoms_for(story: Story, day: int, days_ago: int, rng: random.Random, cycle_day: int | None) -> tuple[dict[str, Any], dict[str, Any]]:
+def symptoms_for(
+    story: Story, day: int, days_ago: int, rng: random.Random, cycle_day: int | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """What this patient reports on a given day of treatment (day 0 = start)."""
     s: dict[str, Any] = {}
     meds: dict[str, Any] = {}
@@ -76,10 +94,15 @@ def symptoms_for(story: Story, day: int, days_ago: int, rng: random.Random, cycl
     if tdxd:
         s["dyspnea"] = {"sob_exertion": "none"}
         s["fever"] = {"temp_c": round(rng.uniform(36.4, 37.2), 1)}
-        s["hypoxia"] = {"spo2_rest": story.baseline_spo2_rest - rng.choice([0, 0, 1]),
-                        "spo2_exertion": story.baseline_spo2_exertion - rng.choice([0, 1, 1])}
+        s["hypoxia"] = {
+            "spo2_rest": story.baseline_spo2_rest - rng.choice([0, 0, 1]),
+            "spo2_exertion": story.baseline_spo2_exertion - rng.choice([0, 1, 1]),
+        }
         if cycle_day is not None and cycle_day <= 5:  # highly emetogenic: early-cycle nausea
-            s["nausea"] = {"nausea": True, "oral_intake": "decreased" if cycle_day <= 2 else "normal"}
+            s["nausea"] = {
+                "nausea": True,
+                "oral_intake": "decreased" if cycle_day <= 2 else "normal",
+            }
             if cycle_day <= 2 and rng.random() < 0.4:
                 s["vomiting"] = {"vomiting_episodes_24h": rng.choice([1, 2])}
         else:
@@ -125,7 +148,10 @@ def symptoms_for(story: Story, day: int, days_ago: int, rng: random.Random, cycl
         if days_ago in (6, 4):
             meds.update(tki_doses_taken=1, tki_doses_missed=1, missed_dose_reason="felt too sick")
     elif theme == "mucositis" and day > 20:
-        s["mucositis_oral"] = {"mouth_pain": rng.choice(["mild", "mild", "moderate"]), "ulcers": True}
+        s["mucositis_oral"] = {
+            "mouth_pain": rng.choice(["mild", "mild", "moderate"]),
+            "ulcers": True,
+        }
     return s, meds
 
 
@@ -140,8 +166,14 @@ class Command(BaseCommand):
             raise CommandError("Refused: the demo has published passwords; never seed production.")
         created = False
         if not Clinic.objects.filter(code=DEMO_CODE).exists():
-            with transaction.atomic():
-                self.seed()
+            quiet = logging.getLogger("diary")
+            previous = quiet.level
+            quiet.setLevel(logging.WARNING)  # one line per seeded entry is noise here
+            try:
+                with transaction.atomic():
+                    self.seed()
+            finally:
+                quiet.setLevel(previous)
             created = True
         if not options["quiet"]:
             self.print_logins(created)
@@ -156,7 +188,6 @@ class Command(BaseCommand):
         self.seed_staff(clinic)
         today = timezone.localdate()
         rng = random.Random(2026)
-        self.enrollment_code = ""
         for story in STORIES:
             self.seed_patient(clinic, story, today, rng)
 
@@ -167,9 +198,17 @@ class Command(BaseCommand):
             Permission.objects.filter(
                 content_type__app_label="diary",
                 codename__in=[
-                    "view_patient", "change_patient", "add_patient", "view_treatmentcourse",
-                    "change_treatmentcourse", "add_treatmentcourse", "view_infusion",
-                    "add_infusion", "view_diaryentry", "view_enrollmentcode", "view_clinic",
+                    "view_patient",
+                    "change_patient",
+                    "add_patient",
+                    "view_treatmentcourse",
+                    "change_treatmentcourse",
+                    "add_treatmentcourse",
+                    "view_infusion",
+                    "add_infusion",
+                    "view_diaryentry",
+                    "view_enrollmentcode",
+                    "view_clinic",
                 ],
             )
         )
@@ -178,7 +217,9 @@ class Command(BaseCommand):
             ("oncologist", StaffRole.ONCOLOGIST),
             ("datamanager", StaffRole.DATA_MANAGER),
         ):
-            user = User.objects.create_user(username=username, password=STAFF_PASSWORD, is_staff=True)
+            user = User.objects.create_user(
+                username=username, password=STAFF_PASSWORD, is_staff=True
+            )
             user.groups.add(group)
             StaffMember.objects.create(user=user, clinic=clinic, role=role)
         User.objects.create_superuser(username="admin", password=STAFF_PASSWORD)
@@ -203,18 +244,17 @@ class Command(BaseCommand):
         )
         Patient.objects.filter(pk=patient.pk).update(enrolled_on=started_on - timedelta(days=7))
         if not story.redeemed:
-            self.enrollment_code = code
             return
         services.redeem_enrollment_code(code=code, password=PATIENT_PASSWORD)
         course = patient.current_course()
         assert course is not None
         infusions: list[date] = []
         if story.drug == "trastuzumab_deruxtecan":
-            day = started_on
-            while day <= today:
-                Infusion.objects.create(course=course, given_on=day, dose_level=course.dose_level)
-                infusions.append(day)
-                day += timedelta(days=21)
+            given = started_on
+            while given <= today:  # every 3 weeks [V §3.1]
+                Infusion.objects.create(course=course, given_on=given, dose_level=course.dose_level)
+                infusions.append(given)
+                given += timedelta(days=21)
         tz = ZoneInfo(patient.timezone)
         first = max(0, story.start_days_ago - HISTORY_DAYS)
         for day in range(first, story.start_days_ago + 1):
@@ -251,9 +291,13 @@ class Command(BaseCommand):
         out(f"    admin / {STAFF_PASSWORD}        (superuser)")
         out("  Mobile API: http://127.0.0.1:8000/api/v1/  docs: http://127.0.0.1:8000/api/v1/docs/")
         out(f"    patients DEMO-001 ... DEMO-011 / {PATIENT_PASSWORD}  (POST /api/v1/auth/token/)")
-        if getattr(self, "enrollment_code", ""):
-            out(f"    DEMO-012 is not enrolled yet: POST /api/v1/auth/enroll/ with code {self.enrollment_code}")
-        else:
-            out("    new enrolment code: python manage.py enroll_patient --clinic DEMO --drug zongertinib")
+        waiting = Patient.objects.filter(clinic=clinic, user__isnull=True).first()
+        if waiting is not None:
+            code = services.issue_enrollment_code(patient=waiting)
+            out(
+                f"    {waiting.subject_id} has not enrolled yet: POST /api/v1/auth/enroll/ "
+                f'with {{"code": "{code}", "password": "<8+ characters>"}}'
+            )
+        out("    more patients: python manage.py enroll_patient --clinic DEMO --drug zongertinib")
         out("  Health: http://127.0.0.1:8000/healthz")
         out("")
