@@ -190,6 +190,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    # Re-send notifications the broker never got (issue: "a beat sweeper re-sends what is
+    # undelivered after 2 minutes").
+    "sweep-outbox": {"task": "alerts.tasks.sweep_outbox_task", "schedule": 60.0},
+    # Escalate alerts not acknowledged by their due time (RED 1 h, AMBER 24 h).
+    "escalate-overdue": {"task": "alerts.tasks.escalate_overdue_task", "schedule": 60.0},
+    # Missed-diary check (reference §5.6).
+    "missed-diary": {"task": "alerts.tasks.check_missed_diaries_task", "schedule": 3600.0},
+}
 
 # --- Cache ----------------------------------------------------------------------------------
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -249,6 +258,13 @@ LOGGING = {
 }
 
 # --- ToxWatch ------------------------------------------------------------------------------
+TOXWATCH_ALERT_EMAILS = env_list("TOXWATCH_ALERT_EMAILS")
+EMAIL_BACKEND = os.environ.get(
+    "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "toxwatch@localhost")
+# Channel -> backend class (dotted path); unset channels use alerts.notify.DEFAULT_BACKENDS.
+TOXWATCH_NOTIFICATION_BACKENDS: dict[str, str] = {}
 TOXWATCH_DEMO_CLINIC = "DEMO"
 TOXWATCH_MAX_BATCH = 100
 TOXWATCH_MAX_FUTURE_SKEW = timedelta(minutes=5)

@@ -32,6 +32,10 @@ class Clinic(models.Model):
     phone_24h = models.CharField(
         "24-hour line", max_length=40, blank=True, help_text="Shown to patients in urgent advice."
     )
+    # Response targets (reference §5.1): RED nurse contact <=1 h [D], AMBER same day <=24 h
+    # (UKONS "1 amber = review within 24 h" [V]).
+    red_due_minutes = models.PositiveIntegerField(default=60)
+    amber_due_hours = models.PositiveIntegerField(default=24)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

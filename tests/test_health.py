@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
 
 
-def test_healthz_reports_database_and_in_process_broker():
+def test_healthz_reports_database_and_in_process_broker(settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
     response = APIClient().get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok", "broker": "in-process"}
@@ -19,6 +22,17 @@ def test_healthz_is_degraded_when_the_broker_is_down(settings):
     assert response.status_code == 200
     assert response.json()["status"] == "degraded"
     assert response.json()["broker"] == "down"
+
+
+@pytest.mark.integration
+def test_healthz_reports_a_reachable_redis_broker(settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+    assert APIClient().get("/healthz").json() == {
+        "status": "ok",
+        "database": "ok",
+        "broker": "ok",
+    }
 
 
 def test_healthz_is_503_when_the_database_is_unreachable(monkeypatch):

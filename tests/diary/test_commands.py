@@ -22,12 +22,31 @@ def enroll_cmd(*args: str) -> dict:
 def test_enroll_patient_prints_the_subject_id_and_a_code_that_works():
     make_clinic("DEMO")
     result = enroll_cmd(
-        "--clinic", "DEMO", "--drug", "trastuzumab_deruxtecan", "--subject-id", "DEMO-900",
-        "--birth-date", "1960-04-02", "--started-on", "2026-10-01",
-        "--baseline-stools-per-day", "2", "--baseline-spo2-rest", "96",
-        "--baseline-spo2-exertion", "93", "--baseline-sob-exertion", "moderate",
-        "--baseline-weight-kg", "71.5", "--brain-metastases",
-        "--risk-factor", "renal_impairment", "--risk-factor", "prior_ild",
+        "--clinic",
+        "DEMO",
+        "--drug",
+        "trastuzumab_deruxtecan",
+        "--subject-id",
+        "DEMO-900",
+        "--birth-date",
+        "1960-04-02",
+        "--started-on",
+        "2026-10-01",
+        "--baseline-stools-per-day",
+        "2",
+        "--baseline-spo2-rest",
+        "96",
+        "--baseline-spo2-exertion",
+        "93",
+        "--baseline-sob-exertion",
+        "moderate",
+        "--baseline-weight-kg",
+        "71.5",
+        "--brain-metastases",
+        "--risk-factor",
+        "renal_impairment",
+        "--risk-factor",
+        "prior_ild",
     )
     assert result["subject_id"] == "DEMO-900"
     patient = Patient.objects.get(subject_id="DEMO-900")
@@ -37,7 +56,9 @@ def test_enroll_patient_prints_the_subject_id_and_a_code_that_works():
     assert str(patient.baseline_weight_kg) == "71.5"
     course = patient.courses.get()
     assert (course.drug, course.dose_level, str(course.started_on)) == (
-        "trastuzumab_deruxtecan", "5.4_mg_kg", "2026-10-01"
+        "trastuzumab_deruxtecan",
+        "5.4_mg_kg",
+        "2026-10-01",
     )
     from rest_framework.test import APIClient
 
@@ -54,10 +75,16 @@ def test_enroll_patient_prints_the_subject_id_and_a_code_that_works():
     [
         (["--clinic", "NOPE", "--drug", "zongertinib"], "No clinic"),
         (["--clinic", "DEMO", "--drug", "aspirin"], "invalid choice"),
-        (["--clinic", "DEMO", "--drug", "zongertinib", "--risk-factor", "smoker"], "invalid choice"),
+        (
+            ["--clinic", "DEMO", "--drug", "zongertinib", "--risk-factor", "smoker"],
+            "invalid choice",
+        ),
         (["--clinic", "DEMO", "--drug", "zongertinib", "--birth-date", "1960-13-01"], "YYYY-MM-DD"),
         (["--clinic", "DEMO", "--drug", "zongertinib", "--baseline-spo2-rest", "120"], "outside"),
-        (["--clinic", "DEMO", "--drug", "zongertinib", "--baseline-sob-exertion", "bad"], "invalid choice"),
+        (
+            ["--clinic", "DEMO", "--drug", "zongertinib", "--baseline-sob-exertion", "bad"],
+            "invalid choice",
+        ),
         (["--clinic", "DEMO", "--drug", "zongertinib", "--timezone", "Mars/Base"], "time zone"),
         (["--clinic", "DEMO", "--drug", "zongertinib", "--dose-level", "5.4_mg_kg"], "dose_level"),
         (["--clinic", "DEMO", "--drug", "zongertinib", "--colour", "red"], "unrecognized"),
@@ -106,8 +133,8 @@ def test_seed_demo_builds_the_demo_clinic_once():
     assert patients.filter(brain_metastases=True).count() >= 3
     entries = DiaryEntry.objects.filter(patient__clinic__code="DEMO")
     assert entries.count() > 11 * 40  # about 8 weeks, most days
-    span = entries.order_by("recorded_at")
-    assert (span.last().recorded_at - span.first().recorded_at).days >= 50
+    first, last = entries.earliest("recorded_at"), entries.latest("recorded_at")
+    assert (last.recorded_at - first.recorded_at).days >= 50
     count = entries.count()
     call_command("seed_demo", stdout=StringIO())
     assert DiaryEntry.objects.count() == count

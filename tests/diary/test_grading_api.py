@@ -17,8 +17,6 @@ SELF_REPORTED = [r for r in EXAMPLES if TERMS[r["term"]].self_reportable]
 CLINICIAN = [r for r in EXAMPLES if not TERMS[r["term"]].self_reportable]
 
 
-
-
 @pytest.mark.parametrize("row", SELF_REPORTED, ids=[r["case_id"] for r in SELF_REPORTED])
 def test_self_reported_example_grades_through_the_api(row):
     _, client = enrolled_client(make_clinic())

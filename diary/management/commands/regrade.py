@@ -1,7 +1,7 @@
 """Re-grade stored entries after a grading-version change, keeping the previous grades as history.
 
-    python manage.py regrade            # every entry not yet graded by the current version
-    python manage.py regrade --dry-run  # count only
+python manage.py regrade            # every entry not yet graded by the current version
+python manage.py regrade --dry-run  # count only
 """
 
 from __future__ import annotations
@@ -39,4 +39,6 @@ class Command(BaseCommand):
                 "grades"
             )
             changed += services.regrade_entries(entries=chunk)
-        self.stdout.write(f"Re-graded {changed} entries to grading version {grading.GRADING_VERSION}.")
+        self.stdout.write(
+            f"Re-graded {changed} entries to grading version {grading.GRADING_VERSION}."
+        )

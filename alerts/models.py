@@ -1,0 +1,269 @@
+"""Alerts, their evidence and audit trail, clinician expectations, and the notification outbox."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from diary.models import Clinic, DiaryEntry, Patient
+
+
+class Level(models.TextChoices):
+    AMBER = "amber", "Amber"
+    RED = "red", "Red"
+
+
+LEVEL_RANK = {"green": 0, "amber": 1, "red": 2}
+
+
+class Kind(models.TextChoices):
+    ILD = "ild", "Possible ILD / pneumonitis"
+    GI = "gi", "GI: diarrhea, vomiting, dehydration"
+    FEVER = "fever", "Fever"
+    HEPATIC = "hepatic", "Possible liver toxicity"
+    CARDIAC = "cardiac", "Possible LV dysfunction"
+    CNS = "cns", "Neurological (brain metastases)"
+    ADHERENCE = "adherence", "Missed TKI doses"
+    LOPERAMIDE = "loperamide", "Loperamide over the daily maximum"
+    DIARY = "diary", "No diary"
+    OTHER = "other", "Other"
+
+
+class Status(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    ESCALATED = "escalated", "Escalated"
+    RESOLVED = "resolved", "Resolved"
+
+
+ACTIVE_STATUSES = (Status.OPEN, Status.ACKNOWLEDGED, Status.ESCALATED)
+
+
+class Outcome(models.TextChoices):
+    ADVICE_GIVEN = "advice_given", "Advice given"
+    DRUG_HELD = "drug_held", "Drug held"
+    DOSE_REDUCED = "dose_reduced", "Dose reduced"
+    SEEN_IN_CLINIC = "seen_in_clinic", "Seen in clinic"
+    EMERGENCY_DEPARTMENT = "emergency_department", "Emergency department"
+    NO_ACTION_NEEDED = "no_action_needed", "No action needed"
+
+
+class AlertQuerySet(models.QuerySet["Alert"]):
+    def active(self) -> AlertQuerySet:
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+    def for_clinic(self, clinic: Clinic) -> AlertQuerySet:
+        return self.filter(patient__clinic=clinic)
+
+    def overdue(self, now: Any = None) -> AlertQuerySet:
+        return self.filter(
+            status=Status.OPEN, due_at__lt=now or timezone.now(), escalated_at__isnull=True
+        )
+
+
+class Alert(models.Model):
+    """One alert per patient and kind while it is active; new evidence attaches to it."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="alerts")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    level = models.CharField(max_length=10, choices=Level.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    reason = models.TextField(help_text="The reasons of the rules that fired, newest first.")
+    opened_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField()
+    last_evidence_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    outcome = models.CharField(max_length=30, choices=Outcome.choices, blank=True)
+
+    objects = AlertQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "kind"],
+                condition=models.Q(status__in=ACTIVE_STATUSES),
+                name="one_active_alert_per_patient_kind",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "level", "due_at"], name="alert_queue"),
+            models.Index(fields=["patient", "-opened_at"], name="alert_patient"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_level_display()} {self.get_kind_display()} ({self.get_status_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class AlertEvidence(models.Model):
+    """A rule that fired for an entry (or, for time-based rules, at a time) on an alert."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="evidence")
+    entry = models.ForeignKey(
+        DiaryEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="alert_evidence"
+    )
+    code = models.CharField(max_length=80)
+    level = models.CharField(max_length=10, choices=Level.choices)
+    symptom = models.CharField(max_length=40, blank=True)
+    reason = models.TextField()
+    source = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["alert", "entry", "code"], name="one_evidence_per_alert_entry_rule"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class EventType(models.TextChoices):
+    OPENED = "opened", "Opened"
+    EVIDENCE = "evidence", "New evidence"
+    LEVEL_RAISED = "level_raised", "Level raised"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    ASSIGNED = "assigned", "Assigned"
+    CALL_LOGGED = "call_logged", "Call logged"
+    NOTE = "note", "Note"
+    ESCALATED = "escalated", "Escalated"
+    EXPECTED_LEVEL_SET = "expected_level_set", "Expected level set"
+    SUPPRESSED = "suppressed", "Folded as expected"
+    RESOLVED = "resolved", "Resolved"
+
+
+class AlertEvent(models.Model):
+    """The audit trail: every change to an alert, with who (None = the system) and when."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=30, choices=EventType.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.type} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ExpectedLevel(models.Model):
+    """A clinician's statement that a known chronic low-grade symptom is expected for a while.
+
+    AMBER evidence of that kind is folded into the audit trail instead of re-alerting; RED is
+    never suppressed (reference §5.2 suppression [D]; issue: alert-fatigue controls).
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="expected_levels")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    level = models.CharField(max_length=10, choices=[("amber", "Amber")], default="amber")
+    reason = models.TextField(blank=True)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    set_at = models.DateTimeField(default=timezone.now)
+    until = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-set_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} expected at {self.level} until {self.until:%Y-%m-%d}"
+
+
+class Channel(models.TextChoices):
+    DASHBOARD = "dashboard", "Dashboard push"
+    EMAIL = "email", "E-mail"
+    SMS = "sms", "SMS"
+    PAGER = "pager", "Pager"
+    PATIENT = "patient", "Patient app"
+
+
+class NotificationReason(models.TextChoices):
+    OPENED = "opened", "New alert"
+    RAISED = "raised", "Level raised"
+    ESCALATED = "escalated", "Escalated to on-call oncologist"
+    PATIENT_ADVICE = "patient_advice", "Advice to the patient after escalation"
+
+
+class NotificationQuerySet(models.QuerySet["Notification"]):
+    def undelivered(self) -> NotificationQuerySet:
+        return self.filter(sent_at__isnull=True, failed_at__isnull=True)
+
+    def stale(self, older_than: timedelta) -> NotificationQuerySet:
+        return self.undelivered().filter(created_at__lt=timezone.now() - older_than)
+
+
+class Notification(models.Model):
+    """The outbox: one row per alert, channel and reason, written with the alert in the same
+    transaction. A Celery task claims the row (sent_at) and sends it exactly once."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="notifications")
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    reason = models.CharField(max_length=20, choices=NotificationReason.choices)
+    level = models.CharField(max_length=10, choices=Level.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["alert", "channel", "reason", "level"], name="one_notification_per_cause"
+            )
+        ]
+        indexes = [models.Index(fields=["sent_at", "created_at"], name="outbox_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.reason} for alert {self.alert_id}"
+
+
+class DashboardPush(models.Model):
+    """What the dashboard channel delivered: the live queue streams these to nurses' browsers.
+
+    ``key`` is the notification id, so a re-sent notification is one push.
+    """
+
+    key = models.CharField(max_length=40, unique=True)
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="pushes")
+    level = models.CharField(max_length=10, choices=Level.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["clinic", "id"], name="push_clinic_cursor")]
+
+    def __str__(self) -> str:
+        return f"push {self.key}"

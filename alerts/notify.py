@@ -1,0 +1,94 @@
+"""Notification channels behind a pluggable backend.
+
+`deliver_notification` (alerts.services) claims an outbox row and calls the backend of its
+channel with the notification id as the idempotency key. Backends are chosen per channel by the
+``TOXWATCH_NOTIFICATION_BACKENDS`` setting (dotted paths); the defaults are the dashboard push,
+Django e-mail for e-mail, and the console for SMS, pager and the patient app. Messages carry ids,
+levels and kinds only: no patient data leaves through a notification (the nurse opens the
+dashboard to see it).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Protocol
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.utils.module_loading import import_string
+
+if TYPE_CHECKING:
+    from alerts.models import Notification
+
+logger = logging.getLogger(__name__)
+
+
+class Backend(Protocol):
+    def send(self, notification: Notification, *, key: str) -> None: ...
+
+
+def message_for(notification: Notification) -> str:
+    alert = notification.alert
+    return (
+        f"ToxWatch {notification.level.upper()} alert #{alert.pk} ({alert.get_kind_display()}), "
+        f"{notification.get_reason_display().lower()}: open the dashboard."
+    )
+
+
+class DashboardBackend:
+    """Pushes to the nurses' dashboard: records the push (the live queue reads it)."""
+
+    def send(self, notification: Notification, *, key: str) -> None:
+        from alerts.models import DashboardPush
+
+        DashboardPush.objects.get_or_create(
+            key=key,
+            defaults={
+                "clinic_id": notification.alert.patient.clinic_id,
+                "alert_id": notification.alert_id,
+                "level": notification.level,
+            },
+        )
+
+
+class ConsoleBackend:
+    def send(self, notification: Notification, *, key: str) -> None:
+        logger.info(
+            "notification channel=%s key=%s alert_id=%s level=%s reason=%s",
+            notification.channel,
+            key,
+            notification.alert_id,
+            notification.level,
+            notification.reason,
+        )
+
+
+class EmailBackend:
+    """Django's e-mail to the clinic's on-call address; the Message-ID makes resends idempotent."""
+
+    def send(self, notification: Notification, *, key: str) -> None:
+        recipients = settings.TOXWATCH_ALERT_EMAILS
+        if not recipients:
+            logger.info("notification channel=email key=%s skipped: no recipients", key)
+            return
+        EmailMessage(
+            subject=f"ToxWatch {notification.level.upper()} alert #{notification.alert_id}",
+            body=message_for(notification),
+            to=recipients,
+            headers={"Message-ID": f"<toxwatch-notification-{key}@toxwatch>"},
+        ).send()
+
+
+DEFAULT_BACKENDS = {
+    "dashboard": "alerts.notify.DashboardBackend",
+    "email": "alerts.notify.EmailBackend",
+    "sms": "alerts.notify.ConsoleBackend",
+    "pager": "alerts.notify.ConsoleBackend",
+    "patient": "alerts.notify.ConsoleBackend",
+}
+
+
+def backend_for(channel: str) -> Backend:
+    paths = {**DEFAULT_BACKENDS, **getattr(settings, "TOXWATCH_NOTIFICATION_BACKENDS", {})}
+    backend: Backend = import_string(paths[channel])()
+    return backend

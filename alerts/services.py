@@ -1,0 +1,528 @@
+"""Alert use cases: raising alerts from entries, the alert lifecycle, and notification delivery.
+
+Each function owns its transaction and side effects. ``raise_alerts`` runs inside the
+transaction that stores a diary entry (via ``diary.signals.entry_recorded``), so an accepted
+entry that matches a rule always has its alert and outbox rows, whatever Redis or the workers
+are doing. Deliveries are enqueued only after commit; the beat sweeper re-sends anything the
+broker never got.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import F, Prefetch, Q
+from django.utils import timezone
+
+from alerts import rules
+from alerts.models import (
+    ACTIVE_STATUSES,
+    LEVEL_RANK,
+    Alert,
+    AlertEvent,
+    AlertEvidence,
+    Channel,
+    EventType,
+    ExpectedLevel,
+    Level,
+    Notification,
+    NotificationReason,
+    Outcome,
+    Status,
+)
+from diary.models import DiaryEntry, EntryGrade, Patient
+
+logger = logging.getLogger(__name__)
+
+HISTORY_WINDOW = timedelta(days=14)
+# An undelivered notification is re-sent after 2 minutes (issue: beat sweeper); a claim that
+# was never completed (worker killed) is taken over after the same lease.
+RESEND_AFTER = timedelta(minutes=2)
+MAX_ATTEMPTS = 10
+# Longest a clinician may declare a level "expected" before it must be renewed [D].
+MAX_EXPECTED_DAYS = 30
+
+CHANNELS_BY_LEVEL: dict[str, tuple[str, ...]] = {
+    Level.AMBER: (Channel.DASHBOARD, Channel.EMAIL),
+    Level.RED: (Channel.DASHBOARD, Channel.EMAIL, Channel.SMS),
+}
+
+
+class AlertActionError(Exception):
+    """The action does not apply to the alert in its current state."""
+
+
+# --- from entries to alerts -----------------------------------------------------------------
+
+
+def due_at_for(patient: Patient, level: str, start: datetime) -> datetime:
+    clinic = patient.clinic
+    if level == Level.RED:
+        return start + timedelta(minutes=clinic.red_due_minutes)  # §5.1 RED <=1 h [D]
+    return start + timedelta(hours=clinic.amber_due_hours)  # §5.1 AMBER <=24 h [V UKONS]
+
+
+def _report(entry: DiaryEntry, grades: dict[str, int | None]) -> rules.Report:
+    return rules.Report(
+        entry_id=str(entry.pk),
+        recorded_at=entry.recorded_at,
+        symptoms=entry.symptoms,
+        grades=grades,
+        loperamide_mg=float(entry.loperamide_mg) if entry.loperamide_mg is not None else None,
+        tki_doses_taken=entry.tki_doses_taken,
+        tki_doses_missed=entry.tki_doses_missed,
+        tki_dose_vomited=entry.tki_dose_vomited,
+        missed_dose_reason=entry.missed_dose_reason,
+    )
+
+
+def _stored_grades(entry: DiaryEntry) -> dict[str, int | None]:
+    return {g.term: g.grade for g in entry.grades.all() if g.superseded_at is None}
+
+
+def _patient_context(patient: Patient) -> dict[str, Any]:
+    course = patient.current_course()
+    infusions: tuple[Any, ...] = ()
+    if course is not None:
+        infusions = tuple(sorted(i.given_on for i in course.infusions.all()))
+    return {
+        "drug": course.drug if course else "other",
+        "drug_class": course.drug_class if course else "other",
+        "baseline": rules.Baseline(
+            stools_per_day=patient.baseline_stools_per_day,
+            spo2_rest=patient.baseline_spo2_rest,
+            spo2_exertion=patient.baseline_spo2_exertion,
+            sob_exertion=patient.baseline_sob_exertion or None,
+            weight_kg=float(patient.baseline_weight_kg) if patient.baseline_weight_kg else None,
+        ),
+        "risk_factors": tuple(patient.ild_risk_factors()),
+        "brain_metastases": patient.brain_metastases,
+        "treatment_started_on": course.started_on if course else None,
+        "last_infusion_on": infusions[-1] if infusions else None,
+        "infusion_dates": infusions,
+        "under_ild_management": patient.expected_levels.filter(
+            kind="ild", until__gt=timezone.now()
+        ).exists(),
+    }
+
+
+def _entries_with_grades(queryset: Any) -> list[DiaryEntry]:
+    return list(
+        queryset.order_by("recorded_at", "received_at").prefetch_related(
+            Prefetch("grades", queryset=EntryGrade.objects.filter(superseded_at__isnull=True))
+        )
+    )
+
+
+def raise_alerts(*, entry: DiaryEntry, grades: dict[str, Any]) -> str:
+    """Evaluate the rules for a newly stored entry and write alerts, evidence and outbox rows.
+
+    Returns the highest level the care team was newly told about because of this entry. Entries
+    recorded after this one (a late entry from an offline phone) are evaluated again with it
+    in their history; evidence is unique per alert, entry and rule, so nothing doubles.
+    """
+    patient = Patient.objects.select_for_update().select_related("clinic").get(pk=entry.patient_id)
+    context = _patient_context(patient)
+    window = _entries_with_grades(
+        patient.entries.filter(
+            recorded_at__gte=entry.recorded_at - HISTORY_WINDOW,
+            recorded_at__lte=entry.recorded_at + HISTORY_WINDOW,
+        ).exclude(pk=entry.pk)
+    )
+    current_grades = {term: result.grade for term, result in grades.items()}
+    reports = {str(e.pk): _report(e, _stored_grades(e)) for e in window}
+    reports[str(entry.pk)] = _report(entry, current_grades)
+    ordered = sorted(reports.values(), key=lambda r: r.recorded_at)
+
+    def history_for(report: rules.Report) -> tuple[rules.Report, ...]:
+        return tuple(
+            r
+            for r in ordered
+            if r.recorded_at < report.recorded_at
+            or (r.recorded_at == report.recorded_at and r.entry_id < report.entry_id)
+            if r.recorded_at >= report.recorded_at - HISTORY_WINDOW and r is not report
+        )
+
+    told = "green"
+    by_id = {str(e.pk): e for e in window}
+    by_id[str(entry.pk)] = entry
+    for report in ordered:
+        if report.recorded_at < entry.recorded_at:
+            continue  # earlier entries were evaluated when they arrived
+        snapshot = rules.Snapshot(current=report, history=history_for(report), **context)
+        # Later entries seen again may now fire (their history gained this entry): what that
+        # tells the care team is told because of this entry's arrival.
+        told = _max(told, _apply(patient, by_id[report.entry_id], rules.evaluate(snapshot)))
+    return told
+
+
+def _expected_kinds(patient: Patient, now: datetime) -> set[str]:
+    return set(patient.expected_levels.filter(until__gt=now).values_list("kind", flat=True))
+
+
+def _apply(patient: Patient, entry: DiaryEntry, evaluation: rules.Evaluation) -> str:
+    now = timezone.now()
+    told = "green"
+    expected = _expected_kinds(patient, now)
+    for kind, level in evaluation.levels_by_kind.items():
+        if level not in (Level.AMBER, Level.RED):
+            continue
+        fired = [f for f in evaluation.fired if f.kind == kind]
+        alert = (
+            Alert.objects.select_for_update().filter(patient=patient, kind=kind).active().first()
+        )
+        if level == Level.AMBER and kind in expected:
+            # A clinician expects this chronic low-grade symptom: fold it, never RED.
+            if alert is not None and _attach(alert, entry, fired, now):
+                _event(alert, EventType.SUPPRESSED, None, {"entry": str(entry.pk)})
+            continue
+        if alert is None:
+            alert = Alert.objects.create(
+                patient=patient,
+                kind=kind,
+                level=level,
+                reason=_reason(fired),
+                opened_at=now,
+                due_at=due_at_for(patient, level, now),
+                last_evidence_at=now,
+            )
+            _attach(alert, entry, fired, now)
+            _event(alert, EventType.OPENED, None, {"level": level, "entry": str(entry.pk)})
+            _queue(alert, NotificationReason.OPENED, level)
+            told = _max(told, level)
+            continue
+        new = _attach(alert, entry, fired, now)
+        persisted_amber = (
+            alert.level == Level.AMBER
+            and level == Level.AMBER
+            and new
+            and entry.recorded_at - alert.opened_at >= timedelta(hours=24)
+        )
+        if persisted_amber:
+            # An AMBER unresolved on the next 24-h report becomes RED (§5.1, persistence [D]).
+            level = "red"
+            AlertEvidence.objects.create(
+                alert=alert,
+                entry=entry,
+                code="combined.red.amber_unresolved_24h",
+                level=Level.RED,
+                symptom=kind,
+                reason="AMBER still present on a report 24 h or more after the alert opened: "
+                "escalated to RED (§5.1 persistence rule [D]).",
+                source="§5.1 [D]",
+                created_at=now,
+            )
+        if LEVEL_RANK[level] > LEVEL_RANK[alert.level]:
+            previous = alert.level
+            alert.level = level
+            alert.due_at = min(alert.due_at, due_at_for(patient, level, now))
+            alert.reason = _reason(fired) + "\n" + alert.reason
+            alert.last_evidence_at = now
+            alert.save(update_fields=["level", "due_at", "reason", "last_evidence_at"])
+            _event(alert, EventType.LEVEL_RAISED, None, {"from": previous, "to": level})
+            _queue(alert, NotificationReason.RAISED, level)
+            told = _max(told, level)
+        elif new:
+            Alert.objects.filter(pk=alert.pk).update(last_evidence_at=now)
+            _event(alert, EventType.EVIDENCE, None, {"entry": str(entry.pk)})
+            told = _max(told, alert.level)
+    if told != "green":
+        logger.info("alerts raised entry_id=%s patient_id=%s level=%s", entry.pk, patient.pk, told)
+    return told
+
+
+def _max(a: str, b: str) -> str:
+    return a if LEVEL_RANK[a] >= LEVEL_RANK[b] else b
+
+
+def _reason(fired: Sequence[rules.Fired]) -> str:
+    return "\n".join(f.reason for f in fired)
+
+
+def _attach(alert: Alert, entry: DiaryEntry, fired: Iterable[rules.Fired], now: datetime) -> bool:
+    """Add the fired rules as evidence; True when anything was new."""
+    new = False
+    for f in fired:
+        _, created = AlertEvidence.objects.get_or_create(
+            alert=alert,
+            entry=entry,
+            code=f.code,
+            defaults={
+                "level": f.level,
+                "symptom": f.symptom,
+                "reason": f.reason,
+                "source": f.source,
+                "created_at": now,
+            },
+        )
+        new = new or created
+    return new
+
+
+def _event(alert: Alert, type: str, actor: User | None, detail: dict[str, Any]) -> AlertEvent:
+    return AlertEvent.objects.create(alert=alert, type=type, actor=actor, detail=detail)
+
+
+def _queue(alert: Alert, reason: str, level: str, channels: Iterable[str] | None = None) -> None:
+    """Write outbox rows now; enqueue their delivery once the transaction has committed."""
+    ids = []
+    for channel in channels or CHANNELS_BY_LEVEL[level]:
+        notification, created = Notification.objects.get_or_create(
+            alert=alert, channel=channel, reason=reason, level=level
+        )
+        if created:
+            ids.append(notification.pk)
+    if ids:
+        transaction.on_commit(lambda: enqueue_deliveries(ids), robust=True)
+
+
+def enqueue_deliveries(ids: Iterable[int]) -> None:
+    """Hand deliveries to Celery. A broker outage only delays them: the sweeper retries."""
+    from alerts.tasks import deliver_notification_task
+
+    for pk in ids:
+        try:
+            deliver_notification_task.delay(pk)
+        except Exception:  # broker down: the row stays in the outbox for the sweeper
+            logger.warning("broker unavailable; notification_id=%s left for the sweeper", pk)
+
+
+# --- delivery -------------------------------------------------------------------------------
+
+
+def deliver_notification(*, notification_id: int) -> bool:
+    """Claim the outbox row and send it once. Returns True when this call sent it.
+
+    The claim is a conditional UPDATE: only one worker wins it. A claim older than the lease
+    (its worker died mid-send) can be taken over; backends get the notification id as an
+    idempotency key, so a send that did happen before the crash is not repeated.
+    """
+    from alerts.notify import backend_for
+
+    now = timezone.now()
+    claimed = (
+        Notification.objects.filter(pk=notification_id, sent_at=None, failed_at=None)
+        .filter(Q(claimed_at=None) | Q(claimed_at__lt=now - RESEND_AFTER))
+        .update(claimed_at=now, attempts=F("attempts") + 1)
+    )
+    if claimed != 1:
+        return False
+    notification = Notification.objects.select_related("alert__patient").get(pk=notification_id)
+    try:
+        backend_for(notification.channel).send(notification, key=str(notification.pk))
+    except Exception as exc:
+        failed = notification.attempts >= MAX_ATTEMPTS
+        Notification.objects.filter(pk=notification_id).update(
+            claimed_at=None,
+            last_error=type(exc).__name__[:200],
+            failed_at=timezone.now() if failed else None,
+        )
+        logger.warning(
+            "notification_id=%s channel=%s attempt %s failed: %s",
+            notification_id,
+            notification.channel,
+            notification.attempts,
+            type(exc).__name__,
+        )
+        raise
+    Notification.objects.filter(pk=notification_id).update(sent_at=timezone.now())
+    return True
+
+
+def sweep_outbox() -> int:
+    """Re-enqueue notifications still undelivered after 2 minutes; returns how many."""
+    now = timezone.now()
+    ids = list(
+        Notification.objects.stale(RESEND_AFTER)
+        .filter(Q(claimed_at=None) | Q(claimed_at__lt=now - RESEND_AFTER))
+        .values_list("pk", flat=True)[:500]
+    )
+    enqueue_deliveries(ids)
+    return len(ids)
+
+
+def escalate_overdue(*, now: datetime | None = None) -> int:
+    """Escalate alerts nobody acknowledged by their due time to the on-call oncologist, and tell
+    the patient what to do. Safe to run late or twice: each alert escalates once."""
+    now = now or timezone.now()
+    escalated = 0
+    for alert_id in Alert.objects.overdue(now).values_list("pk", flat=True):
+        with transaction.atomic():
+            won = Alert.objects.filter(
+                pk=alert_id, status=Status.OPEN, escalated_at__isnull=True
+            ).update(status=Status.ESCALATED, escalated_at=now)
+            if won != 1:
+                continue
+            alert = Alert.objects.get(pk=alert_id)
+            _event(alert, EventType.ESCALATED, None, {"why": "not acknowledged by its due time"})
+            _queue(alert, NotificationReason.ESCALATED, alert.level, (Channel.PAGER,))
+            _queue(alert, NotificationReason.PATIENT_ADVICE, alert.level, (Channel.PATIENT,))
+            escalated += 1
+    if escalated:
+        logger.info("escalated %s overdue alerts", escalated)
+    return escalated
+
+
+# --- the lifecycle (nurse and oncologist actions, each audited) ------------------------------
+
+
+def _locked(alert_id: int) -> Alert:
+    return Alert.objects.select_for_update().get(pk=alert_id)
+
+
+def acknowledge_alert(*, alert_id: int, user: User) -> Alert:
+    with transaction.atomic():
+        alert = _locked(alert_id)
+        if alert.status not in (Status.OPEN, Status.ESCALATED):
+            raise AlertActionError("Only an open or escalated alert can be acknowledged.")
+        alert.status = Status.ACKNOWLEDGED
+        alert.acknowledged_at = timezone.now()
+        alert.acknowledged_by = user
+        alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
+        _event(alert, EventType.ACKNOWLEDGED, user, {})
+    return alert
+
+
+def assign_alert(*, alert_id: int, user: User, assignee: User | None) -> Alert:
+    with transaction.atomic():
+        alert = _locked(alert_id)
+        if not alert.is_active:
+            raise AlertActionError("A resolved alert cannot be assigned.")
+        alert.assigned_to = assignee
+        alert.save(update_fields=["assigned_to"])
+        _event(alert, EventType.ASSIGNED, user, {"assignee": assignee.pk if assignee else None})
+    return alert
+
+
+def log_call(*, alert_id: int, user: User, summary: str, reached: bool = True) -> AlertEvent:
+    with transaction.atomic():
+        alert = _locked(alert_id)
+        return _event(alert, EventType.CALL_LOGGED, user, {"summary": summary, "reached": reached})
+
+
+def add_note(*, alert_id: int, user: User, text: str) -> AlertEvent:
+    with transaction.atomic():
+        alert = _locked(alert_id)
+        return _event(alert, EventType.NOTE, user, {"text": text})
+
+
+def escalate_alert(*, alert_id: int, user: User, note: str = "") -> Alert:
+    """A nurse hands the alert to the on-call oncologist."""
+    with transaction.atomic():
+        alert = _locked(alert_id)
+        if not alert.is_active:
+            raise AlertActionError("A resolved alert cannot be escalated.")
+        alert.status = Status.ESCALATED
+        alert.escalated_at = timezone.now()
+        alert.save(update_fields=["status", "escalated_at"])
+        _event(alert, EventType.ESCALATED, user, {"note": note})
+        _queue(alert, NotificationReason.ESCALATED, alert.level, (Channel.PAGER,))
+    return alert
+
+
+def resolve_alert(*, alert_id: int, user: User, outcome: str, note: str = "") -> Alert:
+    if outcome not in Outcome.values:
+        raise AlertActionError(f"Choose an outcome: {', '.join(Outcome.values)}.")
+    with transaction.atomic():
+        alert = _locked(alert_id)
+        if not alert.is_active:
+            raise AlertActionError("This alert is already resolved.")
+        alert.status = Status.RESOLVED
+        alert.resolved_at = timezone.now()
+        alert.resolved_by = user
+        alert.outcome = outcome
+        alert.save(update_fields=["status", "resolved_at", "resolved_by", "outcome"])
+        _event(alert, EventType.RESOLVED, user, {"outcome": outcome, "note": note})
+    return alert
+
+
+def set_expected_level(
+    *, patient: Patient, kind: str, user: User, days: int, reason: str, alert_id: int | None = None
+) -> ExpectedLevel:
+    """Declare AMBER of this kind expected for a while (a known chronic low-grade symptom)."""
+    if not 1 <= days <= MAX_EXPECTED_DAYS:
+        raise AlertActionError(f"Choose 1 to {MAX_EXPECTED_DAYS} days.")
+    with transaction.atomic():
+        expected = ExpectedLevel.objects.create(
+            patient=patient,
+            kind=kind,
+            level=Level.AMBER,
+            reason=reason,
+            set_by=user,
+            until=timezone.now() + timedelta(days=days),
+        )
+        for alert in Alert.objects.filter(patient=patient, kind=kind, status__in=ACTIVE_STATUSES):
+            if alert_id is None or alert.pk == alert_id:
+                _event(
+                    alert,
+                    EventType.EXPECTED_LEVEL_SET,
+                    user,
+                    {"days": days, "reason": reason, "until": expected.until.isoformat()},
+                )
+    return expected
+
+
+def check_missed_diaries(*, now: datetime | None = None) -> int:
+    """Open a 'no diary' alert for patients on active treatment who stopped reporting (§5.6)."""
+    from django.db.models import Max
+
+    from diary.models import CourseStatus
+
+    now = now or timezone.now()
+    opened = 0
+    patients = (
+        Patient.objects.filter(courses__status=CourseStatus.ACTIVE, user__isnull=False)
+        .annotate(last_entry_at=Max("entries__recorded_at"))
+        .select_related("clinic")
+        .distinct()
+    )
+    for patient in patients:
+        context = _patient_context(patient)
+        fired = rules.evaluate_missed_diary(
+            drug_class=context["drug_class"],
+            treatment_active=True,
+            last_entry_at=patient.last_entry_at or _enrolled_at(patient),
+            now=now,
+            infusion_dates=context["infusion_dates"],
+            today=timezone.localdate(now),
+        )
+        if fired is None:
+            continue
+        with transaction.atomic():
+            Patient.objects.select_for_update().get(pk=patient.pk)
+            if Alert.objects.filter(patient=patient, kind=fired.kind).active().exists():
+                continue
+            alert = Alert.objects.create(
+                patient=patient,
+                kind=fired.kind,
+                level=fired.level,
+                reason=fired.reason,
+                opened_at=now,
+                due_at=due_at_for(patient, fired.level, now),
+                last_evidence_at=now,
+            )
+            AlertEvidence.objects.create(
+                alert=alert,
+                entry=None,
+                code=fired.code,
+                level=fired.level,
+                symptom=fired.symptom,
+                reason=fired.reason,
+                source=fired.source,
+                created_at=now,
+            )
+            _event(alert, EventType.OPENED, None, {"level": fired.level})
+            _queue(alert, NotificationReason.OPENED, fired.level)
+            opened += 1
+    return opened
+
+
+def _enrolled_at(patient: Patient) -> datetime:
+    from datetime import time as dtime
+
+    return datetime.combine(patient.enrolled_on, dtime.min, tzinfo=timezone.get_current_timezone())
