@@ -70,7 +70,8 @@ def due_at_for(patient: Patient, level: str, start: datetime) -> datetime:
 def _report(entry: DiaryEntry, grades: dict[str, int | None]) -> rules.Report:
     return rules.Report(
         entry_id=str(entry.pk),
-        recorded_at=entry.recorded_at,
+        # The phone's local time: "daily", "same day" and "consecutive days" are the patient's.
+        recorded_at=entry.local_recorded_at(),
         symptoms=entry.symptoms,
         grades=grades,
         loperamide_mg=float(entry.loperamide_mg) if entry.loperamide_mg is not None else None,
