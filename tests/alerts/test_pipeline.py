@@ -27,6 +27,17 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ENTRIES = "/api/v1/entries/"
 
 
+@pytest.fixture(autouse=True)
+def _tasks_in_process():
+    """These tests run the tasks in-process; tests/integration runs them on a real worker."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
 @pytest.fixture
 def clinic():
     return make_clinic()
