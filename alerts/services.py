@@ -35,7 +35,7 @@ from alerts.models import (
     Outcome,
     Status,
 )
-from diary.models import DiaryEntry, EntryGrade, Patient
+from diary.models import DiaryEntry, EntryGrade, FollowUp, Patient
 
 logger = logging.getLogger(__name__)
 
@@ -158,8 +158,109 @@ def raise_alerts(*, entry: DiaryEntry, grades: dict[str, Any]) -> str:
         snapshot = rules.Snapshot(current=report, history=history_for(report), **context)
         # Later entries seen again may now fire (their history gained this entry): what that
         # tells the care team is told because of this entry's arrival.
-        told = _max(told, _apply(patient, by_id[report.entry_id], rules.evaluate(snapshot)))
+        evaluation = rules.evaluate(snapshot)
+        told = _max(told, _apply(patient, by_id[report.entry_id], evaluation))
+        _follow_up(patient, by_id[report.entry_id], evaluation)
     return told
+
+
+# --- follow-up questions ---------------------------------------------------------------------
+
+# An alerted symptom is asked again until it resolves: fever every 4 h, others daily [D — the
+# reference names the follow-up (§5.2 AMBER 4, §5.3) but no re-ask interval]. At most 12 asks,
+# after which the open alert's escalation carries on [D].
+RECHECK_TERMS: dict[str, tuple[tuple[str, ...], int]] = {
+    "fever": (("fever", "chills"), 4 * 60),
+    "ild": (("dyspnea", "cough", "hypoxia", "fever"), 24 * 60),
+    "gi": (("diarrhea", "vomiting", "dehydration"), 24 * 60),
+    "cns": (
+        ("headache", "seizure", "confusion", "dizziness", "dysphasia", "vision_change"),
+        24 * 60,
+    ),
+    "hepatic": (("liver_symptoms",), 24 * 60),
+    "cardiac": (("heart_symptoms", "dyspnea"), 24 * 60),
+}
+MAX_ASKS = 12
+# The rule set's one-shot follow-ups (alerts.rules.FOLLOWUPS): what to ask, 24 h later.
+ONE_SHOT_TERMS: dict[str, tuple[str, ...]] = {
+    "respiratory_recheck_24h": ("dyspnea", "cough", "hypoxia", "fever"),  # §5.2 AMBER 4 [D]
+    "diarrhea_recheck_24h": ("diarrhea",),  # §5.3 GREEN "ask again in 24 h"
+    "tdxd_daily_checkin": ("nausea", "vomiting", "diarrhea", "fatigue"),  # §5.3 T-DXd [D]
+}
+
+
+def _follow_up(patient: Patient, entry: DiaryEntry, evaluation: rules.Evaluation) -> None:
+    now = timezone.now()
+    answered = set(entry.symptoms)
+    for followup in patient.followups.open():
+        if not answered & set(followup.terms):
+            continue
+        kind = followup.code.removeprefix("recheck_")
+        still_alerting = evaluation.levels_by_kind.get(kind, "green") != "green"
+        if followup.code in ONE_SHOT_TERMS or not still_alerting:
+            followup.resolved_at = now
+            followup.save(update_fields=["resolved_at"])
+    for code in evaluation.followups:
+        terms = ONE_SHOT_TERMS.get(code)
+        if terms is None:
+            continue
+        FollowUp.objects.get_or_create(
+            patient=patient,
+            code=code,
+            resolved_at=None,
+            defaults={
+                "terms": list(terms),
+                "reason": code.replace("_", " "),
+                "due_at": entry.recorded_at + timedelta(hours=24),
+            },
+        )
+    for kind, level in evaluation.levels_by_kind.items():
+        if level == "green" or kind not in RECHECK_TERMS:
+            continue
+        terms, minutes = RECHECK_TERMS[kind]
+        alert = Alert.objects.filter(patient=patient, kind=kind).active().first()
+        if alert is None:
+            continue  # folded as expected: nothing to chase
+        FollowUp.objects.get_or_create(
+            patient=patient,
+            code=f"recheck_{kind}",
+            resolved_at=None,
+            defaults={
+                "terms": list(terms),
+                "reason": f"Follow-up of alert #{alert.pk}",
+                "alert_id": alert.pk,
+                "due_at": now + timedelta(minutes=minutes),
+                "interval_minutes": minutes,
+            },
+        )
+
+
+def ask_due_followups(*, now: datetime | None = None) -> int:
+    """Ask due follow-up questions (the app shows them from /me; a push goes to the patient
+    channel) and schedule the next ask. Safe to run late or twice: each ask claims its row."""
+    now = now or timezone.now()
+    asked = 0
+    for followup in FollowUp.objects.due(now).filter(asked_count__lt=MAX_ASKS):
+        won = FollowUp.objects.filter(
+            pk=followup.pk, resolved_at=None, due_at=followup.due_at
+        ).update(
+            asked_count=F("asked_count") + 1,
+            last_asked_at=now,
+            due_at=now + timedelta(minutes=followup.interval_minutes),
+        )
+        if won:
+            asked += 1
+            logger.info(
+                "follow-up asked followup_id=%s patient_id=%s code=%s",
+                followup.pk,
+                followup.patient_id,
+                followup.code,
+            )
+    return asked
+
+
+def _close_followups(alert: Alert, now: datetime) -> None:
+    FollowUp.objects.open().filter(alert_id=alert.pk).update(resolved_at=now)
 
 
 def _expected_kinds(patient: Patient, now: datetime) -> set[str]:
@@ -439,6 +540,7 @@ def resolve_alert(*, alert_id: int, user: User, outcome: str, note: str = "") ->
         alert.outcome = outcome
         alert.save(update_fields=["status", "resolved_at", "resolved_by", "outcome"])
         _event(alert, EventType.RESOLVED, user, {"outcome": outcome, "note": note})
+        _close_followups(alert, alert.resolved_at)
     return alert
 
 

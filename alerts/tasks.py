@@ -25,5 +25,10 @@ def escalate_overdue_task() -> int:
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True)
+def ask_due_followups_task() -> int:
+    return services.ask_due_followups()
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True)
 def check_missed_diaries_task() -> int:
     return services.check_missed_diaries()

@@ -204,6 +204,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "alerts.tasks.sweep_outbox_task", "schedule": 60.0},
     # Escalate alerts not acknowledged by their due time (RED 1 h, AMBER 24 h).
     "escalate-overdue": {"task": "alerts.tasks.escalate_overdue_task", "schedule": 60.0},
+    # Re-ask alerted symptoms until they resolve (issue: follow-up task).
+    "ask-followups": {"task": "alerts.tasks.ask_due_followups_task", "schedule": 300.0},
     # Missed-diary check (reference §5.6).
     "missed-diary": {"task": "alerts.tasks.check_missed_diaries_task", "schedule": 3600.0},
 }

@@ -180,6 +180,13 @@ class MeView(PatientView):
                 days_on_treatment=(today - course.started_on).days,
                 days_since_last_answer=(timezone.now() - last).days if last else None,
             )
+        followups = list(patient.followups.due())
+        terms = drugs.report_terms(
+            course.drug if course else None,
+            brain_metastases=patient.brain_metastases,
+            liver_check=liver_check,
+        )
+        terms += [t for f in followups for t in f.terms if t not in terms]
         data = {
             "subject_id": patient.subject_id,
             "clinic": patient.clinic.code,
@@ -198,11 +205,11 @@ class MeView(PatientView):
                 "last_infusion_on": last_infusion,
             },
             "baseline": patient.baseline(),
-            "report_terms": drugs.report_terms(
-                course.drug if course else None,
-                brain_metastases=patient.brain_metastases,
-                liver_check=liver_check,
-            ),
+            "report_terms": terms,
+            "followups": [
+                {"code": f.code, "terms": f.terms, "reason": f.reason, "due_at": f.due_at}
+                for f in followups
+            ],
             "urgent_advice": advice.urgent_line(patient.clinic),
         }
         return Response(MeSerializer(data).data)

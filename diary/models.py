@@ -476,3 +476,46 @@ class AdviceOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.clinic.code} {self.term} G{self.grade}"
+
+
+class FollowUpQuerySet(models.QuerySet["FollowUp"]):
+    def open(self) -> FollowUpQuerySet:
+        return self.filter(resolved_at__isnull=True)
+
+    def due(self, now: Any = None) -> FollowUpQuerySet:
+        return self.open().filter(due_at__lte=now or timezone.now())
+
+
+class FollowUp(models.Model):
+    """A question the app should ask the patient again (e.g. an alerted fever) until resolved.
+
+    Written by the alert pipeline; read by the app through /api/v1/me/ (``followups`` and the
+    extra ``report_terms``). The diary does not know why, only what to ask and when.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="followups")
+    code = models.CharField(max_length=60)
+    terms = models.JSONField(default=list)
+    reason = models.CharField(max_length=300, blank=True)
+    alert_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField()
+    interval_minutes = models.PositiveIntegerField(default=24 * 60)
+    asked_count = models.PositiveSmallIntegerField(default=0)
+    last_asked_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = FollowUpQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "code"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="one_open_followup_per_patient_code",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} for {self.patient_id}"

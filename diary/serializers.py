@@ -321,6 +321,13 @@ class BaselineSerializer(serializers.Serializer):
     weight_kg = serializers.FloatField(allow_null=True)
 
 
+class FollowUpSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    terms = serializers.ListField(child=serializers.CharField())
+    reason = serializers.CharField(allow_blank=True)
+    due_at = serializers.DateTimeField()
+
+
 class MeSerializer(serializers.Serializer):
     subject_id = serializers.CharField()
     clinic = serializers.CharField(help_text="The clinic code.")
@@ -330,5 +337,11 @@ class MeSerializer(serializers.Serializer):
     brain_metastases = serializers.BooleanField()
     treatment = TreatmentOutSerializer()
     baseline = BaselineSerializer()
-    report_terms = serializers.ListField(child=serializers.CharField())
+    report_terms = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The terms to ask today: by drug and brain metastases, plus due follow-ups.",
+    )
+    followups = FollowUpSerializer(
+        many=True, help_text="Questions the care team wants asked again now."
+    )
     urgent_advice = serializers.CharField()

@@ -279,3 +279,56 @@ def test_alert_events_and_notifications_carry_no_patient_data_in_task_arguments(
     post(client, symptoms={"hypoxia": {"spo2_rest": 86}}, note="my neighbour Mrs Smith")
     assert calls and all(len(a) == 1 and isinstance(a[0], int) for a in calls)
     assert AlertEvent.objects.exists()
+
+
+def test_an_alerted_fever_is_asked_again_until_it_resolves(clinic):
+    from diary.models import FollowUp
+
+    patient, client = enrolled_client(clinic, "zongertinib")
+    post(client, symptoms={"fever": {"temp_c": 38.4}})
+    followup = FollowUp.objects.get(patient=patient, code="recheck_fever")
+    assert followup.terms == ["fever", "chills"]
+    assert timedelta(hours=3, minutes=59) < followup.due_at - timezone.now() <= timedelta(hours=4)
+    assert client.get("/api/v1/me/").json()["followups"] == []  # not due yet
+    later = followup.due_at + timedelta(minutes=1)
+    assert services.ask_due_followups(now=later) == 1
+    assert services.ask_due_followups(now=later) == 0  # beat ran twice: asked once
+    followup.refresh_from_db()
+    assert followup.asked_count == 1 and followup.due_at == later + timedelta(hours=4)
+    FollowUp.objects.filter(pk=followup.pk).update(due_at=timezone.now() - timedelta(minutes=1))
+    me = client.get("/api/v1/me/").json()
+    assert [f["code"] for f in me["followups"]] == ["recheck_fever"]
+    assert "fever" in me["report_terms"]
+    # Still febrile: keep asking.
+    post(client, symptoms={"fever": {"temp_c": 38.2}})
+    assert FollowUp.objects.open().filter(code="recheck_fever").exists()
+    # Temperature back to normal: resolved.
+    post(client, symptoms={"fever": {"temp_c": 36.9}})
+    assert not FollowUp.objects.open().filter(code="recheck_fever").exists()
+
+
+def test_resolving_the_alert_stops_its_follow_ups(tdxd):
+    from diary.models import FollowUp
+
+    patient, client = tdxd
+    post(client, symptoms={"hypoxia": {"spo2_rest": 86}})
+    assert FollowUp.objects.open().filter(code="recheck_ild").exists()
+    alert = Alert.objects.get(kind="ild")
+    services.resolve_alert(
+        alert_id=alert.pk, user=make_staff(patient.clinic), outcome="emergency_department"
+    )
+    assert not FollowUp.objects.open().exists()
+
+
+def test_a_tdxd_fever_without_respiratory_symptoms_schedules_a_respiratory_recheck(tdxd):
+    from diary.models import FollowUp
+
+    patient, client = tdxd
+    post(client, symptoms={"fever": {"temp_c": 38.5}, "dyspnea": {"sob_exertion": "none"}})
+    recheck = FollowUp.objects.get(patient=patient, code="respiratory_recheck_24h")
+    assert "dyspnea" in recheck.terms
+    post(
+        client, symptoms={"dyspnea": {"sob_exertion": "none"}, "cough": {"cough_severity": "none"}}
+    )
+    recheck.refresh_from_db()
+    assert recheck.resolved_at is not None
