@@ -135,6 +135,12 @@ def test_seed_demo_builds_the_demo_clinic_once():
     assert entries.count() > 11 * 40  # about 8 weeks, most days
     first, last = entries.earliest("recorded_at"), entries.latest("recorded_at")
     assert (last.recorded_at - first.recorded_at).days >= 50
+    # The demo queue holds current alerts only (older ones were resolved by the nurse).
+    from alerts.models import Alert
+
+    open_alerts = Alert.objects.active().values_list("patient__subject_id", "kind", "level")
+    assert ("DEMO-001", "ild", "red") in set(open_alerts)
+    assert Alert.objects.filter(status="resolved", outcome="advice_given").exists()
     count = entries.count()
     call_command("seed_demo", stdout=StringIO())
     assert DiaryEntry.objects.count() == count
