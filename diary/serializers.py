@@ -197,7 +197,9 @@ class EntryInSerializer(StrictSerializer):
 
 class BatchInSerializer(StrictSerializer):
     entries = serializers.ListField(
-        child=serializers.JSONField(),
+        # Any JSON per item: each entry is validated on its own, so one bad item never blocks
+        # the others (a null one included).
+        child=serializers.JSONField(allow_null=True),
         allow_empty=False,
         max_length=100,
         error_messages={"max_length": "Send at most 100 entries in one batch."},

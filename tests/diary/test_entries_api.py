@@ -263,3 +263,27 @@ def test_medications_are_stored_and_returned(patient_client):
     response = client.post(ENTRIES, entry_body(medications=meds), format="json")
     assert response.status_code == 201
     assert response.json()["medications"] == {**meds, "loperamide_mg": 4.0}
+
+
+def test_a_clinic_can_override_the_advice_text(clinic, patient_client):
+    from diary.models import AdviceOverride
+
+    _, client = patient_client
+    AdviceOverride.objects.create(
+        clinic=clinic, term="diarrhea", grade=2, text="Call the GI nurse line on 1234."
+    )
+    body = entry_body(symptoms={"diarrhea": {"stools_over_baseline": 5}})
+    advice = client.post(ENTRIES, body, format="json").json()["advice"]
+    assert advice == [
+        {"term": "diarrhea", "level": "amber", "text": "Call the GI nurse line on 1234."}
+    ]
+
+
+def test_fever_advice_is_urgent_and_names_the_24_hour_line(patient_client):
+    _, client = patient_client
+    body = entry_body(symptoms={"fever": {"temp_c": 38.1}})
+    data = client.post(ENTRIES, body, format="json").json()
+    assert data["alert_level"] == "red"
+    fever = next(a for a in data["advice"] if a["term"] == "fever")
+    assert fever["level"] == "red"
+    assert "24-hour line (+33 1 00 00)" in fever["text"]
