@@ -5,7 +5,7 @@ class AlertsConfig(AppConfig):
     name = "alerts"
 
     def ready(self) -> None:
-        from alerts.receivers import on_entry_recorded
-        from diary.signals import entry_recorded
+        from alerts.receivers import on_entries_recorded
+        from diary.signals import entries_recorded
 
-        entry_recorded.connect(on_entry_recorded, dispatch_uid="alerts.raise_alerts")
+        entries_recorded.connect(on_entries_recorded, dispatch_uid="alerts.raise_alerts")

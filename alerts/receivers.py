@@ -1,4 +1,4 @@
-"""The alert pipeline's end of the diary seam (diary.signals.entry_recorded)."""
+"""The alert pipeline's end of the diary seam (diary.signals.entries_recorded)."""
 
 from __future__ import annotations
 
@@ -7,5 +7,5 @@ from typing import Any
 from alerts import services
 
 
-def on_entry_recorded(sender: Any, *, entry: Any, grades: Any, **kwargs: Any) -> str:
-    return services.raise_alerts(entry=entry, grades=grades)
+def on_entries_recorded(sender: Any, *, patient: Any, entries: Any, **kwargs: Any) -> Any:
+    return services.raise_alerts(patient_id=patient.pk, entries=entries)

@@ -1,7 +1,7 @@
 """Alert use cases: raising alerts from entries, the alert lifecycle, and notification delivery.
 
 Each function owns its transaction and side effects. ``raise_alerts`` runs inside the
-transaction that stores a diary entry (via ``diary.signals.entry_recorded``), so an accepted
+transaction that stores diary entries (via ``diary.signals.entries_recorded``), so an accepted
 entry that matches a rule always has its alert and outbox rows, whatever Redis or the workers
 are doing. Deliveries are enqueued only after commit; the beat sweeper re-sends anything the
 broker never got.
@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import F, Prefetch, Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from alerts import rules
@@ -82,14 +82,39 @@ def _report(entry: DiaryEntry, grades: dict[str, int | None]) -> rules.Report:
     )
 
 
-def _stored_grades(entry: DiaryEntry) -> dict[str, int | None]:
-    return {g.term: g.grade for g in entry.grades.all() if g.superseded_at is None}
+REPORT_FIELDS = (
+    "id",
+    "recorded_at",
+    "recorded_offset_minutes",
+    "symptoms",
+    "loperamide_mg",
+    "tki_doses_taken",
+    "tki_doses_missed",
+    "tki_dose_vomited",
+    "missed_dose_reason",
+)
 
 
-def _patient_context(patient: Patient) -> dict[str, Any]:
+def _report_from_row(row: dict[str, Any], grades: dict[str, int | None]) -> rules.Report:
+    offset = timezone.get_fixed_timezone(timedelta(minutes=row["recorded_offset_minutes"]))
+    loperamide = row["loperamide_mg"]
+    return rules.Report(
+        entry_id=str(row["id"]),
+        recorded_at=row["recorded_at"].astimezone(offset),
+        symptoms=row["symptoms"],
+        grades=grades,
+        loperamide_mg=float(loperamide) if loperamide is not None else None,
+        tki_doses_taken=row["tki_doses_taken"],
+        tki_doses_missed=row["tki_doses_missed"],
+        tki_dose_vomited=row["tki_dose_vomited"],
+        missed_dose_reason=row["missed_dose_reason"],
+    )
+
+
+def _patient_context(patient: Patient, expected: set[str]) -> dict[str, Any]:
     course = patient.current_course()
     infusions: tuple[Any, ...] = ()
-    if course is not None:
+    if course is not None and course.catalogue.infused:
         infusions = tuple(sorted(i.given_on for i in course.infusions.all()))
     return {
         "drug": course.drug if course else "other",
@@ -106,62 +131,76 @@ def _patient_context(patient: Patient) -> dict[str, Any]:
         "treatment_started_on": course.started_on if course else None,
         "last_infusion_on": infusions[-1] if infusions else None,
         "infusion_dates": infusions,
-        "under_ild_management": patient.expected_levels.filter(
-            kind="ild", until__gt=timezone.now()
-        ).exists(),
+        # A clinician's "expected" on ILD is the §5.2 "under active ILD management" flag.
+        "under_ild_management": "ild" in expected,
     }
 
 
-def _entries_with_grades(queryset: Any) -> list[DiaryEntry]:
-    return list(
-        queryset.order_by("recorded_at", "received_at").prefetch_related(
-            Prefetch("grades", queryset=EntryGrade.objects.filter(superseded_at__isnull=True))
-        )
-    )
+def raise_alerts(
+    *, patient_id: int, entries: Sequence[tuple[DiaryEntry, dict[str, Any]]]
+) -> dict[Any, str]:
+    """Evaluate the rules for newly stored entries of one patient and write alerts, evidence
+    and outbox rows. Runs inside the transaction that stores the entries.
 
-
-def raise_alerts(*, entry: DiaryEntry, grades: dict[str, Any]) -> str:
-    """Evaluate the rules for a newly stored entry and write alerts, evidence and outbox rows.
-
-    Returns the highest level the care team was newly told about because of this entry. Entries
-    recorded after this one (a late entry from an offline phone) are evaluated again with it
-    in their history; evidence is unique per alert, entry and rule, so nothing doubles.
+    Returns, per new entry id, the highest level the care team was newly told about because of
+    it (green entries are left out). Entries are evaluated in recorded-time order with the 14
+    days before each as history; stored entries recorded after a late-arriving one are
+    evaluated again with it in their history (evidence is unique per alert, entry and rule, so
+    nothing doubles), and what that tells the care team counts for the late entry.
     """
-    patient = Patient.objects.select_for_update().select_related("clinic").get(pk=entry.patient_id)
-    context = _patient_context(patient)
-    window = _entries_with_grades(
+    patient = Patient.objects.select_for_update().select_related("clinic").get(pk=patient_id)
+    now = timezone.now()
+    expected = _expected_kinds(patient, now)
+    context = _patient_context(patient, expected)
+    objects: dict[str, DiaryEntry] = {str(entry.pk): entry for entry, _ in entries}
+    earliest = min(entry.recorded_at for entry, _ in entries)
+    latest = max(entry.recorded_at for entry, _ in entries)
+    rows = list(
         patient.entries.filter(
-            recorded_at__gte=entry.recorded_at - HISTORY_WINDOW,
-            recorded_at__lte=entry.recorded_at + HISTORY_WINDOW,
-        ).exclude(pk=entry.pk)
-    )
-    current_grades = {term: result.grade for term, result in grades.items()}
-    reports = {str(e.pk): _report(e, _stored_grades(e)) for e in window}
-    reports[str(entry.pk)] = _report(entry, current_grades)
-    ordered = sorted(reports.values(), key=lambda r: r.recorded_at)
-
-    def history_for(report: rules.Report) -> tuple[rules.Report, ...]:
-        return tuple(
-            r
-            for r in ordered
-            if r.recorded_at < report.recorded_at
-            or (r.recorded_at == report.recorded_at and r.entry_id < report.entry_id)
-            if r.recorded_at >= report.recorded_at - HISTORY_WINDOW and r is not report
+            recorded_at__gte=earliest - HISTORY_WINDOW, recorded_at__lte=latest + HISTORY_WINDOW
         )
+        .exclude(pk__in=[entry.pk for entry, _ in entries])
+        .values(*REPORT_FIELDS)
+    )
+    stored_grades: dict[str, dict[str, int | None]] = {str(row["id"]): {} for row in rows}
+    if rows:
+        for entry_id, term, grade in EntryGrade.objects.filter(
+            entry_id__in=[row["id"] for row in rows], superseded_at__isnull=True
+        ).values_list("entry_id", "term", "grade"):
+            stored_grades[str(entry_id)][term] = grade
+    reports = [_report_from_row(row, stored_grades[str(row["id"])]) for row in rows]
+    reports += [
+        _report(entry, {term: result.grade for term, result in results.items()})
+        for entry, results in entries
+    ]
+    reports.sort(key=lambda r: (r.recorded_at, r.entry_id))
+    later_stored = [
+        r.entry_id for r in reports if r.entry_id not in objects and r.recorded_at > earliest
+    ]
+    if later_stored:
+        objects.update({str(e.pk): e for e in DiaryEntry.objects.filter(pk__in=later_stored)})
 
-    told = "green"
-    by_id = {str(e.pk): e for e in window}
-    by_id[str(entry.pk)] = entry
-    for report in ordered:
-        if report.recorded_at < entry.recorded_at:
+    followups = list(patient.followups.open())
+    levels: dict[Any, str] = {}
+    latest_new: DiaryEntry | None = None
+    start = 0
+    for index, report in enumerate(reports):
+        is_new = report.entry_id in objects and report.entry_id not in later_stored
+        if is_new:
+            latest_new = objects[report.entry_id]
+        if report.entry_id not in objects:
             continue  # earlier entries were evaluated when they arrived
-        snapshot = rules.Snapshot(current=report, history=history_for(report), **context)
-        # Later entries seen again may now fire (their history gained this entry): what that
-        # tells the care team is told because of this entry's arrival.
-        evaluation = rules.evaluate(snapshot)
-        told = _max(told, _apply(patient, by_id[report.entry_id], evaluation))
-        _follow_up(patient, by_id[report.entry_id], evaluation)
-    return told
+        while reports[start].recorded_at < report.recorded_at - HISTORY_WINDOW:
+            start += 1
+        history = tuple(reports[start:index])
+        evaluation = rules.evaluate(rules.Snapshot(current=report, history=history, **context))
+        entry = objects[report.entry_id]
+        level = _apply(patient, entry, evaluation, expected, now)
+        _follow_up(patient, entry, evaluation, followups, now)
+        owner = entry if is_new else latest_new
+        if owner is not None and level != "green":
+            levels[owner.pk] = _max(levels.get(owner.pk, "green"), level)
+    return levels
 
 
 # --- follow-up questions ---------------------------------------------------------------------
@@ -189,10 +228,17 @@ ONE_SHOT_TERMS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _follow_up(patient: Patient, entry: DiaryEntry, evaluation: rules.Evaluation) -> None:
-    now = timezone.now()
+def _follow_up(
+    patient: Patient,
+    entry: DiaryEntry,
+    evaluation: rules.Evaluation,
+    followups: list[FollowUp],
+    now: datetime,
+) -> None:
+    """Resolve the open follow-ups this entry answers; schedule the ones it calls for.
+    ``followups`` is the patient's open follow-ups, kept current across a batch."""
     answered = set(entry.symptoms)
-    for followup in patient.followups.open():
+    for followup in list(followups):
         if not answered & set(followup.terms):
             continue
         kind = followup.code.removeprefix("recheck_")
@@ -200,38 +246,42 @@ def _follow_up(patient: Patient, entry: DiaryEntry, evaluation: rules.Evaluation
         if followup.code in ONE_SHOT_TERMS or not still_alerting:
             followup.resolved_at = now
             followup.save(update_fields=["resolved_at"])
+            followups.remove(followup)
     for code in evaluation.followups:
         terms = ONE_SHOT_TERMS.get(code)
         if terms is None:
             continue
-        FollowUp.objects.get_or_create(
-            patient=patient,
-            code=code,
-            resolved_at=None,
-            defaults={
-                "terms": list(terms),
-                "reason": code.replace("_", " "),
-                "due_at": entry.recorded_at + timedelta(hours=24),
-            },
+        if any(f.code == code for f in followups):
+            continue
+        followups.append(
+            FollowUp.objects.create(
+                patient=patient,
+                code=code,
+                terms=list(terms),
+                reason=code.replace("_", " "),
+                due_at=entry.recorded_at + timedelta(hours=24),
+            )
         )
     for kind, level in evaluation.levels_by_kind.items():
         if level == "green" or kind not in RECHECK_TERMS:
             continue
         terms, minutes = RECHECK_TERMS[kind]
+        code = f"recheck_{kind}"
+        if any(f.code == code for f in followups):
+            continue
         alert = Alert.objects.filter(patient=patient, kind=kind).active().first()
         if alert is None:
             continue  # folded as expected: nothing to chase
-        FollowUp.objects.get_or_create(
-            patient=patient,
-            code=f"recheck_{kind}",
-            resolved_at=None,
-            defaults={
-                "terms": list(terms),
-                "reason": f"Follow-up of alert #{alert.pk}",
-                "alert_id": alert.pk,
-                "due_at": now + timedelta(minutes=minutes),
-                "interval_minutes": minutes,
-            },
+        followups.append(
+            FollowUp.objects.create(
+                patient=patient,
+                code=code,
+                terms=list(terms),
+                reason=f"Follow-up of alert #{alert.pk}",
+                alert_id=alert.pk,
+                due_at=now + timedelta(minutes=minutes),
+                interval_minutes=minutes,
+            )
         )
 
 
@@ -267,10 +317,14 @@ def _expected_kinds(patient: Patient, now: datetime) -> set[str]:
     return set(patient.expected_levels.filter(until__gt=now).values_list("kind", flat=True))
 
 
-def _apply(patient: Patient, entry: DiaryEntry, evaluation: rules.Evaluation) -> str:
-    now = timezone.now()
+def _apply(
+    patient: Patient,
+    entry: DiaryEntry,
+    evaluation: rules.Evaluation,
+    expected: set[str],
+    now: datetime,
+) -> str:
     told = "green"
-    expected = _expected_kinds(patient, now)
     for kind, level in evaluation.levels_by_kind.items():
         if level not in (Level.AMBER, Level.RED):
             continue
@@ -585,7 +639,7 @@ def check_missed_diaries(*, now: datetime | None = None) -> int:
         .distinct()
     )
     for patient in patients:
-        context = _patient_context(patient)
+        context = _patient_context(patient, set())
         fired = rules.evaluate_missed_diary(
             drug_class=context["drug_class"],
             treatment_active=True,

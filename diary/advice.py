@@ -11,6 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
 from diary.models import AdviceOverride, AlertLevel, Clinic, DiaryEntry
 
 URGENT_TEXT = (
@@ -72,6 +76,29 @@ GENERIC_TEXT = {
 RED_FROM_GRADE = {"fever": 1}
 
 
+OVERRIDES_CACHE_SECONDS = 300
+
+
+def _cache_key(clinic_id: int) -> str:
+    return f"toxwatch:advice-overrides:{clinic_id}"
+
+
+def clinic_overrides(clinic_id: int) -> dict[tuple[str, int], str]:
+    """A clinic's advice wording, cached (invalidated when an override is saved or deleted)."""
+    cached: dict[tuple[str, int], str] | None = cache.get(_cache_key(clinic_id))
+    if cached is None:
+        cached = {
+            (o.term, o.grade): o.text for o in AdviceOverride.objects.filter(clinic_id=clinic_id)
+        }
+        cache.set(_cache_key(clinic_id), cached, OVERRIDES_CACHE_SECONDS)
+    return cached
+
+
+@receiver([post_save, post_delete], sender=AdviceOverride)
+def _forget_overrides(sender: Any, instance: AdviceOverride, **kwargs: Any) -> None:
+    cache.delete(_cache_key(instance.clinic_id))
+
+
 def _phone(clinic: Clinic) -> str:
     return f" ({clinic.phone_24h})" if clinic.phone_24h else ""
 
@@ -107,7 +134,7 @@ def for_entries(entries: Iterable[DiaryEntry], clinic: Clinic) -> dict[Any, list
     entries = list(entries)
     if not entries:
         return {}
-    overrides = {(o.term, o.grade): o.text for o in AdviceOverride.objects.filter(clinic=clinic)}
+    overrides = clinic_overrides(clinic.pk)
     out: dict[Any, list[dict[str, str]]] = {}
     for entry in entries:
         items = []

@@ -288,7 +288,7 @@ class EntryListCreateView(PatientView, generics.GenericAPIView):
             raise ApiError(
                 code="invalid", message="Check the highlighted answers.", fields=_django_errors(exc)
             ) from None
-        entry = _with_grades(DiaryEntry.objects.filter(pk=submitted.entry.pk)).get()
+        entry = submitted.entry  # carries its current grades: no re-read
         context = {"advice": advice.for_entries([entry], self.patient.clinic)}
         return Response(
             EntryOutSerializer(entry, context=context).data,

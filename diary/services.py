@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -35,7 +36,7 @@ from diary.models import (
     Patient,
     TreatmentCourse,
 )
-from diary.signals import entry_recorded
+from diary.signals import entries_recorded
 from diary.tokens import TokenPair, issue_tokens
 
 logger = logging.getLogger(__name__)
@@ -248,24 +249,9 @@ def _grade_rows(entry: DiaryEntry, results: dict[str, grading.GradeResult]) -> l
     ]
 
 
-def _check_correction(patient: Patient, corrects: Any) -> None:
-    if corrects and not DiaryEntry.objects.filter(pk=corrects, patient=patient).exists():
-        raise ValidationError({"corrects": "There is no earlier entry of yours with this id."})
-
-
-def submit_entry(*, patient: Patient, data: dict[str, Any]) -> Submitted:
-    """Store one validated entry with its grades, and let the alert pipeline see it.
-
-    Idempotent by the client's UUID: the same id with the same content returns the stored
-    entry (created=False); the same id with other content raises IdConflict.
-    """
-    digest = content_hash(data)
-    existing = DiaryEntry.objects.filter(pk=data["id"]).first()
-    if existing is not None:
-        return _replay(existing, patient, digest)
-    _check_correction(patient, data.get("corrects"))
+def _build_entry(patient: Patient, data: dict[str, Any], digest: str) -> DiaryEntry:
     meds = data.get("medications") or {}
-    entry = DiaryEntry(
+    return DiaryEntry(
         id=data["id"],
         patient=patient,
         recorded_at=data["recorded_at"],
@@ -282,42 +268,135 @@ def submit_entry(*, patient: Patient, data: dict[str, Any]) -> Submitted:
         corrects_id=data.get("corrects"),
         content_hash=digest,
     )
-    results = grade_symptoms(entry.symptoms)
-    try:
-        with transaction.atomic():
-            entry.save()
-            EntryGrade.objects.bulk_create(_grade_rows(entry, results))
-            level = _notify_recorded(entry, results)
-            if level != AlertLevel.GREEN:
-                DiaryEntry.objects.filter(pk=entry.pk).update(alert_level=level)
-                entry.alert_level = level
-    except IntegrityError:
-        # Another request stored the same id first (a replay racing itself).
-        existing = DiaryEntry.objects.filter(pk=data["id"]).first()
-        if existing is None:
-            raise
-        return _replay(existing, patient, digest)
-    logger.info(
-        "entry stored entry_id=%s patient_id=%s alert_level=%s",
-        entry.pk,
-        patient.pk,
-        entry.alert_level,
+
+
+def submit_entry(*, patient: Patient, data: dict[str, Any]) -> Submitted:
+    """Store one validated entry with its grades, and let the alert pipeline see it.
+
+    Idempotent by the client's UUID: the same id with the same content returns the stored
+    entry (created=False); the same id with other content raises IdConflict; a ``corrects``
+    that is not one of the patient's entries raises ValidationError.
+    """
+    outcome = _store(patient, [data])[0]
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def _store(patient: Patient, items: Sequence[dict[str, Any]]) -> list[Submitted | Exception]:
+    """Store validated entries of one patient in one transaction; one outcome per item.
+
+    Replays and conflicts are sorted out with one query; the new entries and their grades are
+    inserted in bulk, and the alert pipeline sees them all at once (``entries_recorded``), in
+    recorded-time order. If a concurrent request stored one of the ids first, each entry is
+    stored again on its own, so the race costs time, never an entry.
+    """
+    digests = [content_hash(data) for data in items]
+    ids = {data["id"] for data in items}
+    corrects = {data["corrects"] for data in items if data.get("corrects")}
+    stored = {
+        row[0]: row
+        for row in DiaryEntry.objects.filter(pk__in=ids | corrects).values_list(
+            "pk", "patient_id", "content_hash"
+        )
+    }
+    outcomes: list[Submitted | Exception | None] = [None] * len(items)
+    new: dict[Any, tuple[DiaryEntry, dict[str, grading.GradeResult]]] = {}
+    new_positions: dict[Any, list[int]] = {}
+    for position, (data, digest) in enumerate(zip(items, digests, strict=True)):
+        entry_id = data["id"]
+        if entry_id in stored:
+            _, owner, stored_digest = stored[entry_id]
+            if owner != patient.pk or stored_digest != digest:
+                outcomes[position] = IdConflict()
+            else:
+                outcomes[position] = Submitted(entry=_with_current_grades(entry_id), created=False)
+            continue
+        if entry_id in new:
+            same = new[entry_id][0].content_hash == digest
+            outcomes[position] = None if same else IdConflict()
+            if same:
+                new_positions[entry_id].append(position)
+            continue
+        target = data.get("corrects")
+        if target and not ((target in stored and stored[target][1] == patient.pk) or target in new):
+            outcomes[position] = ValidationError(
+                {"corrects": "There is no earlier entry of yours with this id."}
+            )
+            continue
+        entry = _build_entry(patient, data, digest)
+        new[entry_id] = (entry, grade_symptoms(entry.symptoms))
+        new_positions[entry_id] = [position]
+    if new:
+        try:
+            levels = _insert(patient, list(new.values()))
+        except IntegrityError:
+            if len(items) == 1:
+                # The same id stored a moment ago by a racing request: answer as a replay.
+                existing = DiaryEntry.objects.filter(pk=items[0]["id"]).first()
+                if existing is None:
+                    raise
+                if existing.patient_id != patient.pk or existing.content_hash != digests[0]:
+                    return [IdConflict()]
+                return [Submitted(entry=_with_current_grades(existing.pk), created=False)]
+            return [_store_one(patient, data) for data in items]
+        for entry_id, (entry, _results) in new.items():
+            entry.alert_level = levels.get(entry.pk, AlertLevel.GREEN)
+            first, *repeats = new_positions[entry_id]
+            outcomes[first] = Submitted(entry=entry, created=True)
+            for position in repeats:
+                outcomes[position] = Submitted(entry=entry, created=False)
+    done = [outcome for outcome in outcomes if outcome is not None]
+    assert len(done) == len(items)  # every position was answered above
+    return done
+
+
+def _store_one(patient: Patient, data: dict[str, Any]) -> Submitted | Exception:
+    return _store(patient, [data])[0]
+
+
+def _with_current_grades(entry_id: Any) -> DiaryEntry:
+    return (
+        DiaryEntry.objects.filter(pk=entry_id)
+        .prefetch_related(
+            Prefetch("grades", queryset=EntryGrade.objects.filter(superseded_at__isnull=True))
+        )
+        .get()
     )
-    return Submitted(entry=entry, created=True)
 
 
-def _replay(existing: DiaryEntry, patient: Patient, digest: str) -> Submitted:
-    if existing.patient_id != patient.pk or existing.content_hash != digest:
-        raise IdConflict
-    return Submitted(entry=existing, created=False)
-
-
-def _notify_recorded(entry: DiaryEntry, results: dict[str, grading.GradeResult]) -> str:
-    level = AlertLevel.GREEN
-    for _receiver, response in entry_recorded.send(sender=DiaryEntry, entry=entry, grades=results):
-        if response in LEVEL_ORDER and LEVEL_ORDER[response] > LEVEL_ORDER[level]:
-            level = AlertLevel(response)
-    return level
+def _insert(
+    patient: Patient, new: list[tuple[DiaryEntry, dict[str, grading.GradeResult]]]
+) -> dict[Any, str]:
+    """Insert entries and grades, run the alert pipeline, store each entry's alert level."""
+    with transaction.atomic():
+        DiaryEntry.objects.bulk_create([entry for entry, _ in new])
+        rows_by_entry = {entry.pk: _grade_rows(entry, results) for entry, results in new}
+        EntryGrade.objects.bulk_create([row for rows in rows_by_entry.values() for row in rows])
+        levels: dict[Any, str] = {}
+        for _receiver, response in entries_recorded.send(
+            sender=DiaryEntry, patient=patient, entries=new
+        ):
+            told: dict[Any, str] = response if isinstance(response, dict) else {}
+            for pk, level in told.items():
+                if LEVEL_ORDER.get(level, 0) > LEVEL_ORDER.get(levels.get(pk, "green"), 0):
+                    levels[pk] = level
+        by_level: dict[str, list[Any]] = {}
+        for pk, level in levels.items():
+            if level != AlertLevel.GREEN:
+                by_level.setdefault(level, []).append(pk)
+        for level, pks in by_level.items():
+            DiaryEntry.objects.filter(pk__in=pks).update(alert_level=level)
+    for entry, _results in new:
+        # The answer is built from what was just stored: no re-read.
+        entry._prefetched_objects_cache = {"grades": rows_by_entry[entry.pk]}  # type: ignore[attr-defined]
+        logger.info(
+            "entry stored entry_id=%s patient_id=%s alert_level=%s",
+            entry.pk,
+            patient.pk,
+            levels.get(entry.pk, AlertLevel.GREEN),
+        )
+    return levels
 
 
 def submit_batch(
@@ -325,12 +404,12 @@ def submit_batch(
 ) -> list[dict[str, Any]]:
     """Store a batch from an offline phone. Each entry stands alone.
 
-    ``entries`` holds (position, validated data or None, errors). Valid entries are stored in
-    recorded-time order, so rules that look across entries see them as they happened; results
-    come back in the order sent.
+    ``entries`` holds (position, validated data or None, errors). Valid entries are stored
+    together (the alert pipeline sees them in recorded-time order, so rules that look across
+    entries see them as they happened); results come back in the order sent.
     """
     results: dict[int, dict[str, Any]] = {}
-    valid = []
+    valid: list[tuple[int, dict[str, Any]]] = []
     for position, data, errors in entries:
         if data is None:
             results[position] = {
@@ -340,30 +419,30 @@ def submit_batch(
             }
         else:
             valid.append((position, data))
-    valid.sort(key=lambda item: item[1]["recorded_at"])
-    for position, data in valid:
+    outcomes = _store(patient, [data for _, data in valid]) if valid else []
+    for (position, data), outcome in zip(valid, outcomes, strict=True):
         entry_id = str(data["id"])
-        try:
-            submitted = submit_entry(patient=patient, data=data)
-        except IdConflict:
+        if isinstance(outcome, IdConflict):
             results[position] = {
                 "id": entry_id,
                 "status": "conflict",
                 "errors": {"id": ["This id is already used by a different entry."]},
             }
-        except ValidationError as exc:
+        elif isinstance(outcome, ValidationError):
             results[position] = {
                 "id": entry_id,
                 "status": "invalid",
-                "errors": {k: [str(m) for m in v] for k, v in exc.message_dict.items()},
+                "errors": {k: [str(m) for m in v] for k, v in outcome.message_dict.items()},
             }
-        else:
+        elif isinstance(outcome, Submitted):
             results[position] = {
                 "id": entry_id,
-                "status": "created" if submitted.created else "duplicate",
+                "status": "created" if outcome.created else "duplicate",
                 "errors": {},
-                "alert_level": submitted.entry.alert_level,
+                "alert_level": outcome.entry.alert_level,
             }
+        else:  # pragma: no cover - _store returns only these
+            raise outcome
     return [results[position] for position in sorted(results)]
 
 
