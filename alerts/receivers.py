@@ -8,4 +8,4 @@ from alerts import services
 
 
 def on_entries_recorded(sender: Any, *, patient: Any, entries: Any, **kwargs: Any) -> Any:
-    return services.raise_alerts(patient_id=patient.pk, entries=entries)
+    return services.raise_alerts(patient=patient, entries=entries)

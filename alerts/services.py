@@ -137,7 +137,7 @@ def _patient_context(patient: Patient, expected: set[str]) -> dict[str, Any]:
 
 
 def raise_alerts(
-    *, patient_id: int, entries: Sequence[tuple[DiaryEntry, dict[str, Any]]]
+    *, patient: Patient, entries: Sequence[tuple[DiaryEntry, dict[str, Any]]]
 ) -> dict[Any, str]:
     """Evaluate the rules for newly stored entries of one patient and write alerts, evidence
     and outbox rows. Runs inside the transaction that stores the entries.
@@ -148,7 +148,8 @@ def raise_alerts(
     evaluated again with it in their history (evidence is unique per alert, entry and rule, so
     nothing doubles), and what that tells the care team counts for the late entry.
     """
-    patient = Patient.objects.select_for_update().select_related("clinic").get(pk=patient_id)
+    # Alert evaluation is serialised per patient: two requests never open two alerts.
+    Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk").get()
     now = timezone.now()
     expected = _expected_kinds(patient, now)
     context = _patient_context(patient, expected)

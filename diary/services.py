@@ -294,12 +294,18 @@ def _store(patient: Patient, items: Sequence[dict[str, Any]]) -> list[Submitted 
     digests = [content_hash(data) for data in items]
     ids = {data["id"] for data in items}
     corrects = {data["corrects"] for data in items if data.get("corrects")}
-    stored = {
-        row[0]: row
-        for row in DiaryEntry.objects.filter(pk__in=ids | corrects).values_list(
-            "pk", "patient_id", "content_hash"
-        )
-    }
+    # One new entry with nothing to check is simply inserted: a replay shows up as a unique
+    # violation and is answered then (below), so the usual case costs no extra query.
+    stored = (
+        {
+            row[0]: row
+            for row in DiaryEntry.objects.filter(pk__in=ids | corrects).values_list(
+                "pk", "patient_id", "content_hash"
+            )
+        }
+        if len(items) > 1 or corrects
+        else {}
+    )
     outcomes: list[Submitted | Exception | None] = [None] * len(items)
     new: dict[Any, tuple[DiaryEntry, dict[str, grading.GradeResult]]] = {}
     new_positions: dict[Any, list[int]] = {}
