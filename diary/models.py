@@ -519,3 +519,46 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} for {self.patient_id}"
+
+
+class ClinicianObservation(models.Model):
+    """A value recorded by the care team (lab result, LVEF, imaging-confirmed pneumonitis, ...),
+    graded like a diary term and kept apart from patient-reported grades. Append-only."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="observations")
+    term = models.CharField(max_length=64)
+    inputs = models.JSONField(default=dict)
+    observed_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    grade = models.PositiveSmallIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=GradeStatus.choices)
+    criteria = models.JSONField(default=list)
+    missing = models.JSONField(default=list)
+    ctcae_version = models.CharField(max_length=10)
+    grading_version = models.CharField(max_length=20)
+
+    class Meta:
+        ordering = ["-observed_at", "-pk"]
+        indexes = [models.Index(fields=["patient", "-observed_at"], name="observation_patient")]
+
+    def __str__(self) -> str:
+        return f"{self.term} for {self.patient_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("Observations are append-only: record a new one instead.")
+        super().save(*args, **kwargs)
+
+    def grade_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "grade": self.grade,
+            "status": self.status,
+            "criteria": list(self.criteria),
+            "ctcae_version": self.ctcae_version,
+        }
+        if self.status == GradeStatus.INSUFFICIENT:
+            data["missing"] = list(self.missing)
+        return data

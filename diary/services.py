@@ -29,6 +29,7 @@ from diary.models import (
     RISK_FACTOR_FIELDS,
     AlertLevel,
     Clinic,
+    ClinicianObservation,
     CourseStatus,
     DiaryEntry,
     EnrollmentCode,
@@ -465,3 +466,30 @@ def regrade_entries(*, entries: Iterable[DiaryEntry]) -> int:
             EntryGrade.objects.bulk_create(_grade_rows(entry, grade_symptoms(entry.symptoms)))
         changed += 1
     return changed
+
+
+def record_observation(
+    *, patient: Patient, term: str, inputs: dict[str, Any], observed_at: datetime, user: User
+) -> ClinicianObservation:
+    """Store a clinician-entered value with its CTCAE grade (inputs already validated)."""
+    result = grading.grade(term, inputs)
+    observation = ClinicianObservation.objects.create(
+        patient=patient,
+        term=term,
+        inputs=inputs,
+        observed_at=observed_at,
+        recorded_by=user,
+        grade=result.grade,
+        status=result.status,
+        criteria=list(result.criteria),
+        missing=list(result.missing),
+        ctcae_version=result.ctcae_version,
+        grading_version=grading.GRADING_VERSION,
+    )
+    logger.info(
+        "observation recorded observation_id=%s patient_id=%s user_id=%s",
+        observation.pk,
+        patient.pk,
+        user.pk,
+    )
+    return observation

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from diary import api
+from diary import api, staff_api
 
 urlpatterns = [
     path("auth/enroll/", api.EnrollView.as_view(), name="auth-enroll"),
@@ -11,4 +11,9 @@ urlpatterns = [
     path("entries/", api.EntryListCreateView.as_view(), name="entries"),
     path("entries/batch/", api.EntryBatchView.as_view(), name="entries-batch"),
     path("entries/<uuid:pk>/", api.EntryDetailView.as_view(), name="entry-detail"),
+    path(
+        "staff/patients/<str:subject_id>/observations/",
+        staff_api.ObservationsView.as_view(),
+        name="staff-observations",
+    ),
 ]
