@@ -35,7 +35,7 @@ from alerts.models import (
     Outcome,
     Status,
 )
-from diary.models import DiaryEntry, EntryGrade, FollowUp, Patient
+from diary.models import DiaryEntry, FollowUp, Patient
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +92,7 @@ REPORT_FIELDS = (
     "tki_doses_missed",
     "tki_dose_vomited",
     "missed_dose_reason",
+    "grade_summary",
 )
 
 
@@ -163,13 +164,7 @@ def raise_alerts(
         .exclude(pk__in=[entry.pk for entry, _ in entries])
         .values(*REPORT_FIELDS)
     )
-    stored_grades: dict[str, dict[str, int | None]] = {str(row["id"]): {} for row in rows}
-    if rows:
-        for entry_id, term, grade in EntryGrade.objects.filter(
-            entry_id__in=[row["id"] for row in rows], superseded_at__isnull=True
-        ).values_list("entry_id", "term", "grade"):
-            stored_grades[str(entry_id)][term] = grade
-    reports = [_report_from_row(row, stored_grades[str(row["id"])]) for row in rows]
+    reports = [_report_from_row(row, row["grade_summary"]) for row in rows]
     reports += [
         _report(entry, {term: result.grade for term, result in results.items()})
         for entry, results in entries

@@ -330,6 +330,9 @@ class DiaryEntry(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections"
     )
     content_hash = models.CharField(max_length=64, editable=False)
+    # {term: grade} under the current grading version: a copy of EntryGrade kept on the row so
+    # the alert rules read an entry's history in one query (re-grading refreshes it).
+    grade_summary = models.JSONField(default=dict, editable=False)
     alert_level = models.CharField(
         max_length=10, choices=AlertLevel.choices, default=AlertLevel.GREEN
     )

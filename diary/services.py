@@ -332,7 +332,9 @@ def _store(patient: Patient, items: Sequence[dict[str, Any]]) -> list[Submitted 
             )
             continue
         entry = _build_entry(patient, data, digest)
-        new[entry_id] = (entry, grade_symptoms(entry.symptoms))
+        results = grade_symptoms(entry.symptoms)
+        entry.grade_summary = {term: result.grade for term, result in results.items()}
+        new[entry_id] = (entry, results)
         new_positions[entry_id] = [position]
     if new:
         try:
@@ -461,9 +463,14 @@ def regrade_entries(*, entries: Iterable[DiaryEntry]) -> int:
         current = list(entry.grades.current())
         if current and all(g.grading_version == grading.GRADING_VERSION for g in current):
             continue
+        results = grade_symptoms(entry.symptoms)
         with transaction.atomic():
             entry.grades.current().update(superseded_at=now)
-            EntryGrade.objects.bulk_create(_grade_rows(entry, grade_symptoms(entry.symptoms)))
+            EntryGrade.objects.bulk_create(_grade_rows(entry, results))
+            # The derived copy of the grades (the entry's answers themselves never change).
+            DiaryEntry.objects.filter(pk=entry.pk).update(
+                grade_summary={term: result.grade for term, result in results.items()}
+            )
         changed += 1
     return changed
 

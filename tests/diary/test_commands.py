@@ -117,6 +117,8 @@ def test_regrade_supersedes_old_grades_and_keeps_them():
     assert entry.grades.count() == 2
     current = entry.grades.current().get()
     assert current.grading_version != "0-old" and current.grade == 2
+    entry.refresh_from_db()
+    assert entry.grade_summary == {"diarrhea": 2}
     assert entry.grades.exclude(superseded_at=None).get().grading_version == "0-old"
     call_command("regrade", stdout=StringIO())
     assert entry.grades.count() == 2  # nothing left to do
