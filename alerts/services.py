@@ -437,11 +437,17 @@ def enqueue_deliveries(ids: Iterable[int]) -> None:
     """Hand deliveries to Celery. A broker outage only delays them: the sweeper retries."""
     from alerts.tasks import deliver_notification_task
 
-    for pk in ids:
+    pending = list(ids)
+    for index, pk in enumerate(pending):
         try:
             deliver_notification_task.delay(pk)
-        except Exception:  # broker down: the row stays in the outbox for the sweeper
-            logger.warning("broker unavailable; notification_id=%s left for the sweeper", pk)
+        except Exception:  # broker down: the rows stay in the outbox for the sweeper
+            logger.warning(
+                "broker unavailable; %s notifications left for the sweeper (first id %s)",
+                len(pending) - index,
+                pk,
+            )
+            return
 
 
 # --- delivery -------------------------------------------------------------------------------

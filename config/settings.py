@@ -190,6 +190,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 300,  # minutes, not the one-hour default: a lost task returns soon
     "socket_connect_timeout": 1,
     "socket_timeout": 2,
+    "max_retries": 0,  # publishing: no reconnect loop while the patient waits
 }
 # Enqueueing happens after an entry is committed, inside the request: with Redis down it must
 # fail fast (the outbox sweeper re-sends), never hold the patient's request.
