@@ -50,5 +50,11 @@ schema-check:
 		echo "docs/openapi.yaml is out of date: run 'make schema' and commit it."; \
 		diff -u docs/openapi.yaml /tmp/toxwatch-openapi.yaml | head -40; exit 1; }
 
+## Benchmarks (not tests): each prints its figures and how to reproduce them.
+bench: install
+	$(BIN)/python bench/grading.py
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/alert_latency.py
+
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .mypy_cache .ruff_cache
