@@ -1,4 +1,4 @@
-"""Seed the demo clinic DEMO (in `clinicians`, the top layer, because it uses every app): staff, 12 patients on T-DXd, zongertinib or sevabertinib, and
+"""Seed the demo clinic DEMO: staff, 12 patients on T-DXd, zongertinib or sevabertinib, and
 8 weeks of realistic diary history. Safe to run again: an existing DEMO clinic is left as it is.
 
 Refused in production: the demo logins have published passwords.
