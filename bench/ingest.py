@@ -227,7 +227,7 @@ def seed_history(patient_ids: list[int], days: int) -> int:
     The alert rules read a patient's recent entries on every new one, so an empty history would
     flatter the API. These rows are inserted in bulk (they were evaluated when they "arrived").
     """
-    from diary import grading, services
+    from diary import services
     from diary.models import DiaryEntry, EntryGrade
 
     rng = random.Random(0)
@@ -257,20 +257,7 @@ def seed_history(patient_ids: list[int], days: int) -> int:
                 # The copy of the grades the alert rules read history from (as _store sets it).
                 entry.grade_summary = {term: r.grade for term, r in results.items()}
                 entries.append(entry)
-                for term, result in results.items():
-                    grades.append(
-                        EntryGrade(
-                            entry=entry,
-                            term=term,
-                            grade=result.grade,
-                            status=result.status,
-                            criteria=list(result.criteria),
-                            missing=list(result.missing),
-                            ctcae_version=result.ctcae_version,
-                            grading_version=grading.GRADING_VERSION,
-                            graded_at=entry.received_at,
-                        )
-                    )
+                grades.extend(services.grade_rows(entry, results))
         DiaryEntry.objects.bulk_create(entries, batch_size=1000)
         EntryGrade.objects.bulk_create(grades, batch_size=2000)
         total += len(entries)

@@ -232,7 +232,7 @@ def grade_symptoms(symptoms: dict[str, dict[str, Any]]) -> dict[str, grading.Gra
     return {term: grading.grade(term, inputs) for term, inputs in symptoms.items()}
 
 
-def _grade_rows(entry: DiaryEntry, results: dict[str, grading.GradeResult]) -> list[EntryGrade]:
+def grade_rows(entry: DiaryEntry, results: dict[str, grading.GradeResult]) -> list[EntryGrade]:
     now = timezone.now()
     return [
         EntryGrade(
@@ -380,7 +380,7 @@ def _insert(
     """Insert entries and grades, run the alert pipeline, store each entry's alert level."""
     with transaction.atomic():
         DiaryEntry.objects.bulk_create([entry for entry, _ in new])
-        rows_by_entry = {entry.pk: _grade_rows(entry, results) for entry, results in new}
+        rows_by_entry = {entry.pk: grade_rows(entry, results) for entry, results in new}
         EntryGrade.objects.bulk_create([row for rows in rows_by_entry.values() for row in rows])
         levels: dict[Any, str] = {}
         for _receiver, response in entries_recorded.send(
@@ -466,7 +466,7 @@ def regrade_entries(*, entries: Iterable[DiaryEntry]) -> int:
         results = grade_symptoms(entry.symptoms)
         with transaction.atomic():
             entry.grades.current().update(superseded_at=now)
-            EntryGrade.objects.bulk_create(_grade_rows(entry, results))
+            EntryGrade.objects.bulk_create(grade_rows(entry, results))
             # The derived copy of the grades (the entry's answers themselves never change).
             DiaryEntry.objects.filter(pk=entry.pk).update(
                 grade_summary={term: result.grade for term, result in results.items()}
