@@ -56,9 +56,6 @@ class AlertQuerySet(models.QuerySet["Alert"]):
     def active(self) -> AlertQuerySet:
         return self.filter(status__in=ACTIVE_STATUSES)
 
-    def for_clinic(self, clinic: Clinic) -> AlertQuerySet:
-        return self.filter(patient__clinic=clinic)
-
     def overdue(self, now: Any = None) -> AlertQuerySet:
         return self.filter(
             status=Status.OPEN, due_at__lt=now or timezone.now(), escalated_at__isnull=True

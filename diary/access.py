@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from rest_framework import permissions
 from rest_framework.request import Request
 
-from diary.models import DiaryEntry, Patient, StaffMember
+from diary.models import Patient, StaffMember
 
 _PATIENT_ATTR = "_toxwatch_patient"
 
@@ -50,15 +50,6 @@ def patients_visible_to(user: Any) -> QuerySet[Patient]:
     if member is None:
         return Patient.objects.none()
     return Patient.objects.filter(clinic_id=member.clinic_id)
-
-
-def entries_visible_to(user: Any) -> QuerySet[DiaryEntry]:
-    if getattr(user, "is_superuser", False):
-        return DiaryEntry.objects.all()
-    member = staff_member_for(user)
-    if member is None:
-        return DiaryEntry.objects.none()
-    return DiaryEntry.objects.filter(patient__clinic_id=member.clinic_id)
 
 
 class IsPatient(permissions.BasePermission):

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Max, Prefetch
+from django.db.models import Max
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from config.api import LOCKED_OUT_MESSAGE, ApiError, flatten_errors
 from diary import advice, drugs, services
 from diary.access import IsPatient, patient_for_request
-from diary.models import DiaryEntry, EntryGrade, Patient
+from diary.models import DiaryEntry, Patient
 from diary.serializers import (
     BatchInSerializer,
     BatchOutSerializer,
@@ -222,18 +222,12 @@ class EntryPagination(CursorPagination):
     page_size_query_param = "page_size"
 
 
-def _with_grades(queryset: Any) -> Any:
-    return queryset.prefetch_related(
-        Prefetch("grades", queryset=EntryGrade.objects.filter(superseded_at__isnull=True))
-    )
-
-
 class EntryListCreateView(PatientView, generics.GenericAPIView):
     pagination_class = EntryPagination
     serializer_class = EntryOutSerializer
 
     def get_queryset(self) -> Any:
-        return _with_grades(DiaryEntry.objects.filter(patient=self.patient))
+        return DiaryEntry.objects.filter(patient=self.patient).with_current_grades()
 
     @extend_schema(
         parameters=[
@@ -303,7 +297,7 @@ class EntryDetailView(PatientView):
         tags=["entries"],
     )
     def get(self, request: Request, pk: Any) -> Response:
-        entry = _with_grades(DiaryEntry.objects.filter(patient=self.patient, pk=pk)).first()
+        entry = DiaryEntry.objects.filter(patient=self.patient, pk=pk).with_current_grades().first()
         if entry is None:
             raise ApiError(code="not_found", message="Not found.", status_code=404)
         context = {"advice": advice.for_entries([entry], self.patient.clinic)}

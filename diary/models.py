@@ -75,11 +75,6 @@ class SobExertion(models.TextChoices):
     REST = "rest", "At rest"
 
 
-class PatientQuerySet(models.QuerySet["Patient"]):
-    def for_clinic(self, clinic: Clinic) -> PatientQuerySet:
-        return self.filter(clinic=clinic)
-
-
 # The T-DXd ILD risk factors of reference §3.1 [V] that cannot be derived from other data.
 RISK_FACTOR_FIELDS = (
     "renal_impairment",
@@ -143,8 +138,6 @@ class Patient(models.Model):
         validators=[MinValueValidator(20), MaxValueValidator(350)],
     )
     created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = PatientQuerySet.as_manager()
 
     class Meta:
         ordering = ["subject_id"]
@@ -297,11 +290,13 @@ class Reporter(models.TextChoices):
 
 
 class DiaryEntryQuerySet(models.QuerySet["DiaryEntry"]):
-    def for_patient(self, patient: Patient) -> DiaryEntryQuerySet:
-        return self.filter(patient=patient)
-
-    def recorded_between(self, start: Any, end: Any) -> DiaryEntryQuerySet:
-        return self.filter(recorded_at__gte=start, recorded_at__lt=end)
+    def with_current_grades(self) -> DiaryEntryQuerySet:
+        """Prefetch each entry's grades under the current grading version (``entry.grades``)."""
+        return self.prefetch_related(
+            models.Prefetch(
+                "grades", queryset=EntryGrade.objects.filter(superseded_at__isnull=True)
+            )
+        )
 
 
 class AppendOnlyError(RuntimeError):

@@ -121,6 +121,8 @@ class StrictDecimalField(serializers.DecimalField):
         return super().to_internal_value(str(data))
 
 
+# The ranges below only reject impossible input [D]; they are not clinical thresholds (those live
+# in alerts/rules.py with their reference tags, e.g. loperamide >16 mg in 24 h, §5.6).
 class MedicationsSerializer(StrictSerializer):
     loperamide_mg = StrictDecimalField(
         max_digits=5,
@@ -297,11 +299,6 @@ class BatchResultSerializer(serializers.Serializer):
 
 class BatchOutSerializer(serializers.Serializer):
     results = BatchResultSerializer(many=True)
-
-
-@extend_schema_field(OpenApiTypes.OBJECT)
-class AnyObjectField(serializers.JSONField):
-    pass
 
 
 class TreatmentOutSerializer(serializers.Serializer):

@@ -10,7 +10,7 @@ import json
 import logging
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,7 +20,6 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -220,7 +219,6 @@ def content_hash(data: dict[str, Any]) -> str:
 class Submitted:
     entry: DiaryEntry
     created: bool
-    advice: list[dict[str, str]] = field(default_factory=list)
 
 
 def _offset_minutes(value: datetime) -> int:
@@ -348,7 +346,8 @@ def _store(patient: Patient, items: Sequence[dict[str, Any]]) -> list[Submitted 
                 if existing.patient_id != patient.pk or existing.content_hash != digests[0]:
                     return [IdConflict()]
                 return [Submitted(entry=_with_current_grades(existing.pk), created=False)]
-            return [_store_one(patient, data) for data in items]
+            # One id was stored meanwhile by another request: store each entry on its own.
+            return [_store(patient, [data])[0] for data in items]
         for entry_id, (entry, _results) in new.items():
             entry.alert_level = levels.get(entry.pk, AlertLevel.GREEN)
             first, *repeats = new_positions[entry_id]
@@ -360,18 +359,8 @@ def _store(patient: Patient, items: Sequence[dict[str, Any]]) -> list[Submitted 
     return done
 
 
-def _store_one(patient: Patient, data: dict[str, Any]) -> Submitted | Exception:
-    return _store(patient, [data])[0]
-
-
 def _with_current_grades(entry_id: Any) -> DiaryEntry:
-    return (
-        DiaryEntry.objects.filter(pk=entry_id)
-        .prefetch_related(
-            Prefetch("grades", queryset=EntryGrade.objects.filter(superseded_at__isnull=True))
-        )
-        .get()
-    )
+    return DiaryEntry.objects.filter(pk=entry_id).with_current_grades().get()
 
 
 def _insert(

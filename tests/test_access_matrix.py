@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
 from diary.models import StaffRole
@@ -101,9 +102,7 @@ def test_staff_see_only_their_clinics_patients_in_the_admin(world, role):
 
     user = make_staff(world["clinic_a"], role)
     user.user_permissions.add(
-        *__import__(
-            "django.contrib.auth.models", fromlist=["Permission"]
-        ).Permission.objects.filter(codename__in=["view_patient", "view_diaryentry"])
+        *Permission.objects.filter(codename__in=["view_patient", "view_diaryentry"])
     )
     client = APIClient()
     client.force_login(user)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -256,9 +257,7 @@ def test_a_late_entry_from_an_offline_phone_is_evaluated_in_recorded_order(clini
     alert = Alert.objects.get(patient=patient, kind="adherence")
     assert alert.level == "amber"
     assert client.get(f"{ENTRIES}{earlier['id']}/").json()["alert_level"] == "amber"
-    assert set(alert.evidence.values_list("entry_id", flat=True)) == {
-        __import__("uuid").UUID(later["id"])
-    }
+    assert set(alert.evidence.values_list("entry_id", flat=True)) == {uuid.UUID(later["id"])}
 
 
 def test_no_diary_for_3_days_opens_one_amber_alert(clinic):
