@@ -247,15 +247,19 @@ class Notification(models.Model):
 
 
 class DashboardPush(models.Model):
-    """What the dashboard channel delivered: the live queue streams these to nurses' browsers.
+    """What the live queue streams to nurses' browsers (alerts.live): a new or raised alert
+    the dashboard channel delivered, or another change to an alert.
 
-    ``key`` is the notification id, so a re-sent notification is one push.
+    ``key`` is the notification id, or ``event-<audit event id>`` for a change, so a re-sent
+    notification or a repeated hook is one push. The id is the stream's cursor.
     """
 
     key = models.CharField(max_length=40, unique=True)
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="pushes")
     level = models.CharField(max_length=10, choices=Level.choices)
+    # What happened: a notification reason ("opened", "raised") or an audit event type.
+    reason = models.CharField(max_length=30, default=NotificationReason.OPENED)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

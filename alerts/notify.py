@@ -36,19 +36,24 @@ def message_for(notification: Notification) -> str:
 
 
 class DashboardBackend:
-    """Pushes to the nurses' dashboard: records the push (the live queue reads it)."""
+    """Pushes to the nurses' dashboard: records the push (the live queue reads it) and, once
+    committed, wakes the clinic's open dashboards (alerts.live)."""
 
     def send(self, notification: Notification, *, key: str) -> None:
+        from alerts.live import announce
         from alerts.models import DashboardPush
 
-        DashboardPush.objects.get_or_create(
+        push, created = DashboardPush.objects.get_or_create(
             key=key,
             defaults={
                 "clinic_id": notification.alert.patient.clinic_id,
                 "alert_id": notification.alert_id,
                 "level": notification.level,
+                "reason": notification.reason,
             },
         )
+        if created:
+            announce(push)
 
 
 class ConsoleBackend:

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from alerts import rules
+from alerts import live, rules
 from alerts.models import (
     ACTIVE_STATUSES,
     LEVEL_RANK,
@@ -417,7 +417,9 @@ def _attach(alert: Alert, entry: DiaryEntry, fired: Iterable[rules.Fired], now: 
 
 
 def _event(alert: Alert, type: str, actor: User | None, detail: dict[str, Any]) -> AlertEvent:
-    return AlertEvent.objects.create(alert=alert, type=type, actor=actor, detail=detail)
+    event = AlertEvent.objects.create(alert=alert, type=type, actor=actor, detail=detail)
+    live.push_change_on_commit(event)  # other nurses' open queues follow the change
+    return event
 
 
 def _queue(alert: Alert, reason: str, level: str, channels: Iterable[str] | None = None) -> None:

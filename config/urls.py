@@ -13,6 +13,7 @@ api_v1: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include(api_v1)),
+    path("staff/", include("clinicians.urls")),
     path("admin/", admin.site.urls),
 ]
 

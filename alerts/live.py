@@ -1,0 +1,95 @@
+"""Dashboard pushes: the rows that tell an open nurse dashboard its queue changed.
+
+Two writers record `DashboardPush` rows, each after its change has committed:
+- the dashboard notification channel (`alerts.notify.DashboardBackend`, run by the Celery
+  delivery task): new and raised alerts;
+- `push_change`, hooked on the audit trail (`alerts.services._event`): every other change to an
+  alert (acknowledged, assigned, escalated, resolved, new evidence, a call or note logged), so
+  the other nurses' queues follow.
+
+The database is the source of truth: the live stream (`clinicians.live`) reads these rows.
+With Redis, `announce` also publishes the push id on a per-clinic channel, which only wakes the
+streams sooner; a lost message costs a few seconds, never an event. Rows and messages carry
+ids, the level and what happened, never patient data.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+import redis
+from django.conf import settings
+from django.db import connections, transaction
+
+from alerts.models import AlertEvent, DashboardPush, EventType
+
+logger = logging.getLogger(__name__)
+
+# These audit events come with a dashboard notification (alerts.services._queue), which pushes
+# them once delivered: the Celery notification task is what announces a new or raised alert.
+NOTIFIED_EVENTS = frozenset({EventType.OPENED, EventType.LEVEL_RAISED})
+
+_clients: dict[str, redis.Redis] = {}
+
+
+def channel_for(clinic_id: int) -> str:
+    """The clinic's pub/sub channel. Pub/sub ignores Redis database numbers, so the name
+    carries the database's: two deployments (or test runs) sharing a Redis never wake each
+    other."""
+    database = connections["default"].settings_dict["NAME"]
+    return f"toxwatch:live:{database}:{clinic_id}"
+
+
+def push_change_on_commit(event: AlertEvent) -> None:
+    """Push `event` to the clinic's dashboards once its transaction commits (never on
+    rollback). Called for every audit event; the notified ones are left to their notification."""
+    if event.type in NOTIFIED_EVENTS:
+        return
+    transaction.on_commit(partial(push_change, event_id=event.pk), robust=True)
+
+
+def push_change(*, event_id: int) -> DashboardPush | None:
+    """Record the push of one audit event (key ``event-<id>``: idempotent) and announce it."""
+    row = (
+        AlertEvent.objects.filter(pk=event_id)
+        .values("alert_id", "type", "alert__level", "alert__patient__clinic_id")
+        .first()
+    )
+    if row is None:
+        return None
+    push, created = DashboardPush.objects.get_or_create(
+        key=f"event-{event_id}",
+        defaults={
+            "clinic_id": row["alert__patient__clinic_id"],
+            "alert_id": row["alert_id"],
+            "level": row["alert__level"],
+            "reason": row["type"],
+        },
+    )
+    if created:
+        announce(push)
+    return push
+
+
+def announce(push: DashboardPush) -> None:
+    """Once the push row has committed, wake the clinic's streams (with Redis; without it they
+    poll the table). Best effort: the streams also re-read the table every few seconds."""
+    if settings.REDIS_URL:
+        transaction.on_commit(
+            partial(_publish, channel=channel_for(push.clinic_id), push_id=push.pk), robust=True
+        )
+
+
+def _publish(*, channel: str, push_id: int) -> None:
+    try:
+        _client(settings.REDIS_URL).publish(channel, str(push_id))
+    except redis.RedisError as exc:
+        logger.warning("live push not announced push_id=%s: %s", push_id, type(exc).__name__)
+
+
+def _client(url: str) -> redis.Redis:
+    # Fail fast: a nurse's action or a delivery task must never wait on a Redis outage.
+    if url not in _clients:
+        _clients[url] = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    return _clients[url]
