@@ -27,6 +27,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 
 from alerts.live import channel_for
+from clinicians.access import Can, needs_second_step, staff_for
 from alerts.models import DashboardPush
 
 logger = logging.getLogger(__name__)
@@ -58,13 +59,12 @@ async def stream(request: HttpRequest) -> HttpResponse:
 
 
 def _clinic_of(request: HttpRequest) -> int | None:
-    from diary.access import staff_member_for
-
-    user = request.user
-    if not user.is_authenticated or not user.is_active:
+    """The caller's clinic, for a staff member allowed to view the queue (both sign-in steps
+    done); else None. A 403 rather than the pages' redirect: EventSource cannot follow one."""
+    if not request.user.is_authenticated or needs_second_step(request.user):
         return None
-    member = staff_member_for(user)
-    return member.clinic_id if member is not None else None
+    staff = staff_for(request)
+    return staff.member.clinic_id if staff is not None and staff.can(Can.VIEW) else None
 
 
 # --- the event stream -----------------------------------------------------------------------
