@@ -14,6 +14,7 @@ An event carries ids, the level and what happened; the page re-fetches its queue
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -25,10 +26,11 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 
 from alerts.live import channel_for
-from clinicians.access import Can, needs_second_step, staff_for
 from alerts.models import DashboardPush
+from clinicians.access import Can, needs_second_step, staff_for
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +44,7 @@ BACKLOG = 200  # at most this many missed pushes are replayed; more is a "resync
 LATE_COMMIT_SECONDS = 10.0
 
 
-async def stream(request: HttpRequest) -> HttpResponse:
+async def stream(request: HttpRequest) -> HttpResponseBase:
     clinic_id = await sync_to_async(_clinic_of)(request)
     if clinic_id is None:
         return HttpResponse("The live queue is for clinic staff.", status=403)
@@ -75,16 +77,16 @@ async def events(*, clinic_id: int, after: int | None) -> AsyncIterator[str]:
     waker = RedisWaker(channel_for(clinic_id)) if settings.REDIS_URL else PollWaker()
     try:
         await waker.start()  # subscribed before the first read: no push falls in between
-        yield f"retry: {RETRY_MS}\n\n"
         latest = await _read_latest(clinic_id)
-        if after is None:
-            cursor = Cursor(latest)  # a new page: it has just rendered the queue
-        elif after > latest or await _missed_over(clinic_id, after, BACKLOG):
+        resync = after is not None and (
             # Too much to replay, or an id this database never gave: the page re-reads it all.
-            cursor = Cursor(latest)
+            after > latest or await _missed_over(clinic_id, after, BACKLOG)
+        )
+        # A new page has just rendered its queue: it follows from the latest push.
+        cursor = Cursor(latest if after is None or resync else after)
+        yield f"retry: {RETRY_MS}\n\n"
+        if resync:
             yield format_event(latest, "resync", {})
-        else:
-            cursor = Cursor(after)
         beat = time.monotonic() + HEARTBEAT_SECONDS
         while True:
             for push in await _read_after(clinic_id, *cursor.window(), BACKLOG + 1):
@@ -148,7 +150,8 @@ def _read_after(
     pushes = DashboardPush.objects.filter(clinic_id=clinic_id, pk__gt=floor)
     if exclude:
         pushes = pushes.exclude(pk__in=exclude)
-    return list(pushes.order_by("pk").values("pk", "alert_id", "level", "reason")[:limit])
+    rows = pushes.order_by("pk").values("pk", "alert_id", "level", "reason")[:limit]
+    return [dict(row) for row in rows]
 
 
 @_released
@@ -197,9 +200,7 @@ class RedisWaker:
     async def start(self) -> None:
         self.retry_at = time.monotonic() + REDIS_RETRY_SECONDS
         try:
-            self.client = redis.asyncio.Redis.from_url(
-                settings.REDIS_URL, socket_connect_timeout=1
-            )
+            self.client = redis.asyncio.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1)
             self.pubsub = self.client.pubsub(ignore_subscribe_messages=True)
             await self.pubsub.subscribe(self.channel)
         except (redis.RedisError, OSError) as exc:
@@ -226,7 +227,5 @@ class RedisWaker:
         pubsub, client, self.pubsub, self.client = self.pubsub, self.client, None, None
         for resource in (pubsub, client):
             if resource is not None:
-                try:
+                with contextlib.suppress(redis.RedisError, OSError):
                     await resource.aclose()
-                except (redis.RedisError, OSError):
-                    pass
