@@ -462,7 +462,7 @@ def test_the_sync_api_answers_through_the_asgi_application():
     token = api._credentials["HTTP_AUTHORIZATION"]  # type: ignore[attr-defined]
 
     async def scenario() -> None:
-        transport = httpx.ASGITransport(app=application)
+        transport = httpx.ASGITransport(app=application)  # type: ignore[arg-type]
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             answer = await http.post(
                 "/api/v1/entries/",
