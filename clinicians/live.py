@@ -47,7 +47,9 @@ LATE_COMMIT_SECONDS = 10.0
 async def stream(request: HttpRequest) -> HttpResponseBase:
     clinic_id = await sync_to_async(_clinic_of)(request)
     if clinic_id is None:
-        return HttpResponse("The live queue is for clinic staff.", status=403)
+        return HttpResponse(
+            "The live queue is for clinic staff.", status=403, content_type="text/plain"
+        )
     raw = request.headers.get("Last-Event-ID") or request.GET.get("after")
     if raw is not None and not (raw.isascii() and raw.isdigit()):
         return HttpResponseBadRequest("after: give the id of the last event received.")

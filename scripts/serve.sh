@@ -21,6 +21,11 @@ if [ -n "${REDIS_URL:-}" ]; then
 else
   echo "No REDIS_URL: tasks run in-process (fine for a demo; production needs Redis)."
 fi
-"$BIN/python" manage.py runserver "${TOXWATCH_ADDR:-127.0.0.1:8000}" &
+# ASGI (uvicorn), not runserver: runserver is WSGI, which cannot stream the live queue's
+# events (docs/decisions.md). Persistent database connections are off under ASGI, as Django
+# asks. DEBUG serves static files through config/asgi.py as runserver did.
+addr="${TOXWATCH_ADDR:-127.0.0.1:8000}"
+DJANGO_CONN_MAX_AGE=0 "$BIN/uvicorn" config.asgi:application --host "${addr%:*}" \
+  --port "${addr##*:}" --lifespan off --timeout-graceful-shutdown 3 &
 pids+=($!)
 wait -n "${pids[@]}"
