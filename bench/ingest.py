@@ -48,7 +48,8 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
-BENCH_DB = "toxwatch_bench"
+# BENCH_DB lets several people bench on one PostgreSQL server without dropping each other's.
+BENCH_DB = os.environ.get("BENCH_DB", "toxwatch_bench")
 ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SECRET_KEY = "bench-ingest-" + secrets.token_hex(24)
 CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -63,7 +64,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured time before each")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
+    parser.add_argument(
+        "--worker-class",
+        choices=["sync", "gthread", "uvicorn"],
+        default="sync",
+        help="uvicorn: config.asgi with uvicorn_worker.UvicornWorker (no persistent connections)",
+    )
+    parser.add_argument(
+        "--db-pool", action="store_true", help="psycopg's connection pool (DJANGO_DB_POOL=1)"
+    )
     parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
     parser.add_argument("--batch-size", type=int, default=100, help="entries per batch request")
     parser.add_argument(
@@ -116,6 +125,8 @@ def reproduce_command(args: argparse.Namespace) -> str:
         f"--synchronous-commit={args.synchronous_commit}",
         f"--log-level={args.log_level}",
     ]
+    if args.db_pool:
+        parts.append("--db-pool")
     if "PYTHONPATH" in os.environ:
         parts.insert(0, f"PYTHONPATH={shlex.quote(os.environ['PYTHONPATH'])}")
     return " ".join(parts)
@@ -148,6 +159,10 @@ def server_env(args: argparse.Namespace) -> dict[str, str]:
     env = dict(os.environ)
     for name in ("DJANGO_ENV", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER", "DJANGO_CONN_MAX_AGE"):
         env.pop(name, None)  # production shape, minus HTTPS redirects; tasks stay in-process
+    if args.worker_class == "uvicorn":
+        env["DJANGO_CONN_MAX_AGE"] = "0"  # Django: no persistent connections under ASGI
+    if args.db_pool:
+        env["DJANGO_DB_POOL"] = "1"
     env.update(
         DJANGO_SETTINGS_MODULE="bench.bench_settings",
         DJANGO_DEBUG="0",
@@ -301,13 +316,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+WORKER_CLASSES = {
+    "sync": "sync",
+    "gthread": "gthread",
+    "uvicorn": "uvicorn_worker.UvicornWorker",
+}
+
+
 def gunicorn_argv(args: argparse.Namespace, port: int) -> list[str]:
     argv = [
         str(Path(sys.executable).parent / "gunicorn"),
-        "config.wsgi",
+        "config.asgi:application" if args.worker_class == "uvicorn" else "config.wsgi",
         f"--bind=127.0.0.1:{port}",
         f"--workers={args.workers}",
-        f"--worker-class={args.worker_class}",
+        f"--worker-class={WORKER_CLASSES[args.worker_class]}",
         # gunicorn's default worker timeout (30 s) stays, as in production: a request that
         # takes longer gets its worker killed, and the client sees an error.
         "--graceful-timeout=5",
@@ -771,7 +793,8 @@ def server_description(args: argparse.Namespace, argv: list[str]) -> dict[str, A
         "threads": args.threads,
         "settings": "bench.bench_settings (config.settings + /bench/bare-entry/)",
         "debug": False,
-        "conn_max_age": 60,
+        "conn_max_age": 0 if args.worker_class == "uvicorn" or args.db_pool else 60,
+        "db_pool": args.db_pool,
         "worker_timeout_s": 30,
         "log_level": args.log_level,
         "synchronous_commit": args.synchronous_commit,

@@ -109,6 +109,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif env_bool("DJANGO_DB_POOL"):
+    # The ASGI web server runs each request in a thread of its own, so persistent connections
+    # are never reused there (Django: "when using ASGI, persistent connections should be
+    # disabled"); psycopg's pool keeps a few open per process instead.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2,
+        "max_size": int(os.environ.get("DJANGO_DB_POOL_SIZE", "8")),
+        "timeout": 10,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------------------

@@ -42,7 +42,8 @@ UVICORN = str(Path(sys.executable).parent / "uvicorn")
 
 
 class WebServer:
-    """`uvicorn config.asgi:application`, as scripts/serve.sh runs it, on a free port."""
+    """`uvicorn config.asgi:application` on a free port: the ASGI application the live process
+    serves in production (docs/operations.md)."""
 
     def __init__(self, *, env: dict[str, str], workdir: Path) -> None:
         self.port = free_port()
@@ -78,9 +79,9 @@ class WebServer:
 @pytest.fixture
 def web(pipeline: Pipeline) -> Iterator[WebServer]:
     env = dict(pipeline.worker.env)
-    # Production's settings (the worker's only add recording backends), on the same test
-    # database and private Redis; no persistent connections under ASGI.
-    env.update(DJANGO_SETTINGS_MODULE="config.settings", DJANGO_CONN_MAX_AGE="0")
+    # Production's settings (the worker's only add recording backends) on the same test
+    # database and private Redis, with the connection pool docs/operations.md asks of ASGI.
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", DJANGO_DB_POOL="1")
     server = WebServer(env=env, workdir=pipeline.workdir)
     server.start()
     yield server
