@@ -41,7 +41,7 @@ def _queue_context(request: HttpRequest) -> tuple[dict[str, Any], int]:
     paginator = Paginator(alerts.triage_order(), QUEUE_PAGE_SIZE)
     page = paginator.get_page(page_number)
     now = timezone.now()
-    rows = [(alert, alert.overdue_by(now)) for alert in page.object_list]
+    rows = [(alert, alert.overdue_by(now), alert.due_at - now) for alert in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
     context = {

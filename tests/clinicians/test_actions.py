@@ -238,3 +238,13 @@ def test_the_audit_trail_shows_who_did_what_and_when(clinic, nurse, alert):
     assert "<strong>nurse-a</strong>: Call logged (reached): Five stools today" in html
     assert "<strong>nurse-a</strong>: Escalated to onc-a: Review" in html
     assert "<strong>onc-a</strong>: Resolved, outcome dose reduced." in html
+
+
+def test_a_data_manager_is_not_offered_or_accepted_as_an_assignee(clinic, nurse, alert):
+    manager = make_staff(clinic, StaffRole.DATA_MANAGER, username="dm-a")
+    page = staff_client(nurse).get(f"/staff/alerts/{alert.pk}/").content.decode()
+    assert f'<option value="{manager.pk}">' not in page
+    response = act(nurse, alert, "assign", {"assign-assignee": str(manager.pk)})
+    assert response.status_code == 400
+    alert.refresh_from_db()
+    assert alert.assigned_to is None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -240,3 +240,15 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_alerts(
     assert Alert.objects.filter(status=Status.OPEN).count() == 21
     with django_assert_num_queries(few):
         assert client.get(url).status_code == 200
+
+
+def test_times_are_shown_in_the_clinics_time_zone():
+    tokyo = make_clinic("TYO", timezone="Asia/Tokyo")
+    nurse = make_staff(tokyo)
+    alert = make_alert(patient(tokyo, 1))
+    Alert.objects.filter(pk=alert.pk).update(
+        due_at=datetime(2031, 5, 6, 23, 30, tzinfo=UTC)
+    )
+    html = staff_client(nurse).get("/staff/").content.decode()
+    assert "Wed 7 May 08:30" in html  # 23:30 UTC is 08:30 the next day in Tokyo
+    assert "Asia/Tokyo time" in html
