@@ -235,5 +235,3 @@ def exports(request: HttpRequest) -> HttpResponse:
         "clinicians/placeholder.html",
         {"title": "Exports", "text": "Trial exports are coming."},
     )
-
-
