@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -108,6 +108,19 @@ def push(alert: Alert, *, pk: int | None = None, reason: str = "opened") -> Dash
         reason=reason,
         **extra,
     )
+
+
+@pytest.fixture(autouse=True)
+def _in_process(settings: Any) -> Iterator[None]:
+    """Tasks in-process and no Redis, whatever the environment says: the stream polls the
+    table. tests/integration/test_live.py has the worker and Redis."""
+    from config.celery import app
+
+    settings.REDIS_URL = ""
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
 
 
 @pytest.fixture
