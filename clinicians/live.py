@@ -50,7 +50,7 @@ async def stream(request: HttpRequest) -> HttpResponseBase:
         return HttpResponse(
             "The live queue is for clinic staff.", status=403, content_type="text/plain"
         )
-    raw = request.headers.get("Last-Event-ID") or request.GET.get("after")
+    raw = request.headers.get("Last-Event-ID") or request.GET.get("after") or None
     if raw is not None and not (raw.isascii() and raw.isdigit()):
         return HttpResponseBadRequest("after: give the id of the last event received.")
     after = int(raw) if raw is not None else None
@@ -65,10 +65,13 @@ async def stream(request: HttpRequest) -> HttpResponseBase:
 def _clinic_of(request: HttpRequest) -> int | None:
     """The caller's clinic, for a staff member allowed to view the queue (both sign-in steps
     done); else None. A 403 rather than the pages' redirect: EventSource cannot follow one."""
-    if not request.user.is_authenticated or needs_second_step(request.user):
-        return None
-    staff = staff_for(request)
-    return staff.member.clinic_id if staff is not None and staff.can(Can.VIEW) else None
+    try:
+        if not request.user.is_authenticated or needs_second_step(request.user):
+            return None
+        staff = staff_for(request)
+        return staff.member.clinic_id if staff is not None and staff.can(Can.VIEW) else None
+    finally:
+        _release_connection()  # the request lasts as long as the stream: do not hold it
 
 
 # --- the event stream -----------------------------------------------------------------------
@@ -139,10 +142,16 @@ def _released[**P, R](function: Callable[P, R]) -> Callable[P, Awaitable[R]]:
         try:
             return function(*args, **kwargs)
         finally:
-            if not connection.in_atomic_block:
-                connection.close()
+            _release_connection()
 
     return sync_to_async(read, thread_sensitive=False)
+
+
+def _release_connection() -> None:
+    """Close this thread's connection (back to the pool, with DJANGO_DB_POOL), unless a caller's
+    transaction holds it (as a test's does)."""
+    if not connection.in_atomic_block:
+        connection.close()
 
 
 @_released

@@ -168,7 +168,7 @@ def test_a_staff_member_who_has_not_passed_the_second_sign_in_step_is_refused():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("cursor", ["abc", "-1", "1.5", "١"])
+@pytest.mark.parametrize("cursor", ["abc", "-1", "1.5", "١", " 7"])
 def test_a_cursor_that_is_not_a_push_id_is_a_clear_400(cursor):
     client = Client()
     client.force_login(make_staff(make_clinic()))
