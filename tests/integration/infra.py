@@ -264,6 +264,9 @@ def use_broker(url: str) -> None:
         app._pool.force_close_all()  # type: ignore[attr-defined]
     app._pool = None  # type: ignore[attr-defined]
     app.amqp._producer_pool = None  # type: ignore[attr-defined]
+    # kombu keeps producer pools per broker URL process-wide: without this, switching back
+    # would reuse the one whose connections were closed above ("Acquire on closed pool").
+    kombu.pools.reset()
 
 
 # --- steps the tests share ------------------------------------------------------------------
