@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -307,6 +308,21 @@ def test_a_push_that_commits_after_a_higher_one_was_sent_still_streams(clinics):
             assert (await events.event())["id"] == "400"
             await sync_to_async(push)(alert, pk=501)
             assert (await events.event())["id"] == "501"  # and 500 was not sent twice
+
+    run(scenario)
+
+
+def test_with_redis_unreachable_the_stream_polls_the_table_and_still_streams(clinics, settings):
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        settings.REDIS_URL = f"redis://127.0.0.1:{sock.getsockname()[1]}/0"
+    alert = alert_in(clinics[0])
+    client = signed_in(make_staff(clinics[0]))
+
+    async def scenario() -> None:
+        async with stream(client) as events:
+            new = await sync_to_async(push)(alert)
+            assert (await events.event())["id"] == str(new.pk)
 
     run(scenario)
 
