@@ -497,8 +497,8 @@ class DueSerializer(serializers.Serializer):
     title = serializers.CharField()
     state = serializers.ChoiceField(choices=["due", "overdue"])
     due_on = serializers.DateField(help_text="The due day, in your time zone.")
-    window_opens_at = serializers.DateTimeField()
-    window_closes_at = serializers.DateTimeField(help_text="Answer before this time.")
+    window_opens_at = OffsetDateTimeField(help_text="Local midnight of the first day.")
+    window_closes_at = OffsetDateTimeField(help_text="Answer before this time.")
     definition = InstrumentDefinitionSerializer()
 
 
@@ -508,7 +508,7 @@ class DueListSerializer(serializers.Serializer):
 
 
 class TrendPointSerializer(serializers.Serializer):
-    completed_at = serializers.DateTimeField()
+    completed_at = OffsetDateTimeField(help_text="With the phone's offset at the time.")
     value = serializers.FloatField()
     response = serializers.UUIDField()
 
