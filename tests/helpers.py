@@ -120,6 +120,8 @@ def staff_client(user: Any) -> Any:
     client = Client()
     client.force_login(user)
     return client
+
+
 def response_body(
     instrument: str = "qol_rating",
     answers: dict[str, Any] | None = None,
