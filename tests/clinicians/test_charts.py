@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
@@ -19,15 +20,15 @@ def day(n: int) -> date:
     return START + timedelta(days=n)
 
 
-def parse(svg: str) -> ET.Element:
+def parse(svg: str) -> Any:
     return ET.fromstring(svg)
 
 
-def groups(root: ET.Element, css: str) -> list[ET.Element]:
+def groups(root: Any, css: str) -> list[Any]:
     return [g for g in root.iter(f"{SVG}g") if css in (g.get("class") or "").split()]
 
 
-def texts(element: ET.Element) -> list[str]:
+def texts(element: Any) -> list[str]:
     return [t.text or "" for t in element.iter(f"{SVG}text")]
 
 
