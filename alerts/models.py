@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from diary.models import Clinic, DiaryEntry, Patient
+from diary.models import Clinic, CourseStatus, DiaryEntry, Patient, TreatmentCourse
 
 
 class Level(models.TextChoices):
@@ -41,6 +41,8 @@ class Status(models.TextChoices):
 
 
 ACTIVE_STATUSES = (Status.OPEN, Status.ACKNOWLEDGED, Status.ESCALATED)
+# Nobody has acknowledged these yet: past their due time they are shown as overdue.
+UNANSWERED_STATUSES = (Status.OPEN, Status.ESCALATED)
 
 
 class Outcome(models.TextChoices):
@@ -55,6 +57,40 @@ class Outcome(models.TextChoices):
 class AlertQuerySet(models.QuerySet["Alert"]):
     def active(self) -> AlertQuerySet:
         return self.filter(status__in=ACTIVE_STATUSES)
+
+    def for_clinic(self, clinic: Clinic | int) -> AlertQuerySet:
+        return self.filter(patient__clinic=clinic)
+
+    def triage_order(self) -> AlertQuerySet:
+        """RED first, then the earliest due (the nurse's queue, issue #5)."""
+        red_first = models.Case(
+            models.When(level=Level.RED, then=models.Value(0)), default=models.Value(1)
+        )
+        return self.order_by(red_first, "due_at", "pk")
+
+    def with_queue_columns(self) -> AlertQuerySet:
+        """What a queue row shows, in the one query: patient, assignee and current drug."""
+        current_drug = (
+            TreatmentCourse.objects.filter(patient=models.OuterRef("patient"))
+            .exclude(status=CourseStatus.DISCONTINUED)
+            .order_by("-started_on", "-pk")
+            .values("drug")[:1]
+        )
+        return self.select_related("patient", "assigned_to").annotate(
+            current_drug=models.Subquery(current_drug)
+        )
+
+    def level_counts(self) -> dict[str, int]:
+        """Active alerts per level and how many are past due, in one query."""
+        now = timezone.now()
+        active = models.Q(status__in=ACTIVE_STATUSES)
+        return self.aggregate(
+            red=models.Count("pk", filter=active & models.Q(level=Level.RED)),
+            amber=models.Count("pk", filter=active & models.Q(level=Level.AMBER)),
+            overdue=models.Count(
+                "pk", filter=models.Q(status__in=UNANSWERED_STATUSES, due_at__lt=now)
+            ),
+        )
 
     def overdue(self, now: Any = None) -> AlertQuerySet:
         return self.filter(
@@ -109,6 +145,13 @@ class Alert(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    def overdue_by(self, now: Any = None) -> timedelta | None:
+        """How late the first answer is, for an alert nobody has acknowledged; else None."""
+        if self.status not in UNANSWERED_STATUSES:
+            return None
+        late = (now or timezone.now()) - self.due_at
+        return late if late > timedelta(0) else None
 
 
 class AlertEvidence(models.Model):

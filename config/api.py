@@ -126,9 +126,16 @@ LOCKED_OUT_MESSAGE = (
 def lockout_response(
     request: HttpRequest, original_response: Any = None, credentials: Any = None
 ) -> Any:
-    """django-axes' answer to a locked-out sign-in: the one error shape under /api/."""
-    from django.http import HttpResponse
+    """django-axes' answer to a locked-out sign-in: the one error shape under /api/, the staff
+    sign-in page with the lockout explained elsewhere."""
+    from django.conf import settings
+    from django.shortcuts import render
 
     if request.path.startswith("/api/"):
         return JsonResponse(error_body("locked_out", LOCKED_OUT_MESSAGE), status=429)
-    return HttpResponse(LOCKED_OUT_MESSAGE, status=429, content_type="text/plain; charset=utf-8")
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    message = (
+        f"Too many failed sign-ins for this account. Sign-in is locked for {minutes} minutes; "
+        "try again after that, or ask an administrator to unlock the account."
+    )
+    return render(request, "clinicians/locked_out.html", {"locked_out": message}, status=429)

@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "axes",
+    "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "config.apps.ProjectConfig",
     "diary",
     "alerts",
@@ -59,6 +62,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the TOTP second step.
+    "django_otp.middleware.OTPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a locked-out staff login into a clear answer.
@@ -124,7 +130,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "clinicians:login"
+LOGIN_REDIRECT_URL = "clinicians:queue"
+# Optional TOTP second factor for staff (django-otp): the issuer shown in authenticator apps.
+OTP_TOTP_ISSUER = "ToxWatch"
 
 # Failed logins: locked out per (username, address) pair after 5 failures, for 15 minutes.
 AXES_FAILURE_LIMIT = int(os.environ.get("TOXWATCH_LOGIN_FAILURE_LIMIT", "5"))

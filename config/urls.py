@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
@@ -13,6 +14,9 @@ api_v1: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include(api_v1)),
+    path("staff/", include("clinicians.urls")),
+    # One staff sign-in (password, lockout, optional TOTP step) for the dashboard and the admin.
+    path("admin/login/", RedirectView.as_view(pattern_name="clinicians:login", query_string=True)),
     path("admin/", admin.site.urls),
 ]
 

@@ -94,3 +94,46 @@ def record_entry(
         "medications": medications,
     }
     return services.submit_entry(patient=patient, data=data).entry
+
+
+def make_alert(
+    patient: Patient,
+    *,
+    kind: str = "gi",
+    level: str = "amber",
+    status: str = "open",
+    due_in: timedelta = timedelta(hours=4),
+    **fields: Any,
+) -> Any:
+    """An alert as the pipeline leaves it, without evidence (queue tests need no entries)."""
+    from alerts.models import Alert
+
+    now = timezone.now()
+    return Alert.objects.create(
+        patient=patient,
+        kind=kind,
+        level=level,
+        status=status,
+        reason=fields.pop("reason", f"{level} {kind} test alert"),
+        opened_at=fields.pop("opened_at", now - timedelta(minutes=30)),
+        due_at=now + due_in,
+        **fields,
+    )
+
+
+def report(patient: Patient, symptoms: dict[str, Any], **extra: Any) -> Any:
+    """Submit a diary entry through the service the API uses (grading and alerts included)."""
+    from diary.serializers import EntryInSerializer
+
+    serializer = EntryInSerializer(data=entry_body(symptoms=symptoms, **extra))
+    serializer.is_valid(raise_exception=True)
+    return services.submit_entry(patient=patient, data=serializer.validated_data)
+
+
+def staff_client(user: Any) -> Any:
+    """A Django test Client signed in as a staff user (session auth, both steps passed)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client

@@ -299,7 +299,9 @@ class Command(BaseCommand):
         out = self.stdout.write
         out("")
         out(f"Demo clinic {clinic.code}: {clinic.name}" + (" (seeded now)" if created else ""))
-        out("  Admin and staff sign-in: http://127.0.0.1:8000/admin/")
+        out(
+            "  Staff dashboard: http://127.0.0.1:8000/staff/  (admin: http://127.0.0.1:8000/admin/)"
+        )
         out(f"    nurse / {STAFF_PASSWORD}        (nurse, clinic DEMO)")
         out(f"    oncologist / {STAFF_PASSWORD}   (oncologist, clinic DEMO)")
         out(f"    datamanager / {STAFF_PASSWORD}  (data manager, clinic DEMO)")

@@ -1,0 +1,134 @@
+"""Who may do what on the staff dashboard, in one place (docs/decisions.md, staff roles).
+
+Every staff page goes through ``staff_view``: it requires a signed-in user who passed the TOTP
+second step when they have a device, who belongs to a clinic (``StaffMember``), and whose role
+grants the page's capability. A missing capability is a 403 (the page exists, the role may not
+use it); another clinic's objects are not found (404), so their existence is not revealed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django_otp import user_has_device
+
+from alerts.models import Alert, AlertQuerySet
+from diary.models import Clinic, Patient, StaffMember, StaffRole
+
+
+class Can(StrEnum):
+    """A capability on the dashboard."""
+
+    VIEW = "view"  # the queue, alert details, patient pages (read only)
+    TRIAGE = "triage"  # acknowledge, assign, call, note, escalate, resolve, expected level
+    PROGRAMME = "programme"  # the programme view (clinic-wide figures)
+    EXPORT = "export"  # trial exports
+
+
+# The role matrix (decision in docs/decisions.md). Clinical staff act on alerts; data managers
+# read, see the programme and export, but never change an alert.
+ROLE_CAPABILITIES: dict[str, frozenset[Can]] = {
+    StaffRole.NURSE: frozenset({Can.VIEW, Can.TRIAGE, Can.PROGRAMME}),
+    StaffRole.ONCOLOGIST: frozenset({Can.VIEW, Can.TRIAGE, Can.PROGRAMME}),
+    StaffRole.DATA_MANAGER: frozenset({Can.VIEW, Can.PROGRAMME, Can.EXPORT}),
+}
+
+
+@dataclass(frozen=True)
+class Staff:
+    """The signed-in staff member behind a request (``request.staff`` on staff pages)."""
+
+    user: Any
+    member: StaffMember
+
+    @property
+    def clinic(self) -> Clinic:
+        return self.member.clinic
+
+    @property
+    def role(self) -> str:
+        return self.member.role
+
+    @property
+    def is_oncologist(self) -> bool:
+        return self.role == StaffRole.ONCOLOGIST
+
+    @property
+    def capabilities(self) -> frozenset[Can]:
+        return ROLE_CAPABILITIES.get(self.role, frozenset())
+
+    def can(self, capability: Can | str) -> bool:
+        return Can(capability) in self.capabilities
+
+    # --- scoping: every query of a staff page starts here -----------------------------------
+
+    def alerts(self) -> AlertQuerySet:
+        return Alert.objects.for_clinic(self.member.clinic_id)
+
+    def alert(self, pk: int) -> Alert:
+        return get_object_or_404(self.alerts().select_related("patient"), pk=pk)
+
+    def patients(self) -> Any:
+        return Patient.objects.filter(clinic_id=self.member.clinic_id)
+
+    def patient(self, subject_id: str) -> Patient:
+        return get_object_or_404(self.patients(), subject_id=subject_id)
+
+    def colleagues(self) -> Any:
+        """Active staff users of the clinic (assignees)."""
+        from django.contrib.auth import get_user_model
+
+        return (
+            get_user_model()
+            .objects.filter(staff_member__clinic_id=self.member.clinic_id, is_active=True)
+            .select_related("staff_member")
+            .order_by("username")
+        )
+
+
+def needs_second_step(user: Any) -> bool:
+    """A user with a confirmed TOTP device whose session has not passed the second step."""
+    verified = getattr(user, "is_verified", None)
+    if callable(verified) and verified():
+        return False
+    return user_has_device(user, confirmed=True)
+
+
+def staff_for(request: HttpRequest) -> Staff | None:
+    user = request.user
+    if not user.is_authenticated or not user.is_active:
+        return None
+    member = StaffMember.objects.select_related("clinic").filter(user_id=user.pk).first()
+    return Staff(user=user, member=member) if member is not None else None
+
+
+def staff_view(
+    capability: Can = Can.VIEW,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Guard a staff page: signed in (both steps), a clinic member, and allowed by role."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            if not user.is_authenticated or needs_second_step(user):
+                return redirect_to_login(request.get_full_path())
+            staff = staff_for(request)
+            if staff is None:
+                return render(request, "clinicians/no_clinic.html", status=403)
+            if not staff.can(capability):
+                raise PermissionDenied(f"Your role may not {capability}.")
+            request.staff = staff  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,153 @@
+"""Staff sign-in: password (django-axes counts failures), then a TOTP code for staff who have a
+confirmed device, then the session. Also TOTP enrolment for the signed-in user."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import django_otp
+from django.contrib import auth, messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+from django_otp import devices_for_user
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from clinicians.access import needs_second_step
+from clinicians.forms import StaffLoginForm, TokenForm
+
+# The password step is remembered in the session for this long while the code is typed.
+PENDING_KEY = "toxwatch_pending_2fa"
+PENDING_SECONDS = 300
+
+
+class StaffLoginView(LoginView):
+    """Step one. ``authenticate`` runs through django-axes' backend, so repeated failures lock
+    the (username, address) pair and the middleware answers with the lockout page."""
+
+    template_name = "clinicians/login.html"
+    authentication_form = StaffLoginForm
+
+    def form_valid(self, form: StaffLoginForm) -> HttpResponse:  # type: ignore[override]
+        user = form.get_user()
+        if not django_otp.user_has_device(user, confirmed=True):
+            return super().form_valid(form)
+        # Step two needed: remember who passed the password, but do not sign in yet.
+        self.request.session.cycle_key()
+        self.request.session[PENDING_KEY] = {
+            "user": user.pk,
+            "backend": user.backend,  # type: ignore[attr-defined]
+            "at": time.time(),
+            "next": self.get_redirect_url(),
+        }
+        return redirect("clinicians:login_verify")
+
+
+def _pending_user(request: HttpRequest) -> tuple[Any, dict[str, Any]] | None:
+    pending = request.session.get(PENDING_KEY)
+    if not pending or time.time() - pending["at"] > PENDING_SECONDS:
+        return None
+    user = auth.get_user_model().objects.filter(pk=pending["user"], is_active=True).first()
+    return (user, pending) if user is not None else None
+
+
+@sensitive_post_parameters("token")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_verify(request: HttpRequest) -> HttpResponse:
+    """Step two: a code from the staff member's authenticator app (TOTP, django-otp).
+
+    django-otp throttles a device after failures (each failure doubles the wait)."""
+    found = _pending_user(request)
+    if found is None:
+        request.session.pop(PENDING_KEY, None)
+        messages.info(request, "Sign in again: the code step expired.")
+        return redirect("clinicians:login")
+    user, pending = found
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = _verified_device(user, form.cleaned_data["token"])
+        if device is not None:
+            del request.session[PENDING_KEY]
+            user.backend = pending["backend"]
+            user.otp_device = device  # django-otp records the device at login
+            auth.login(request, user, backend=pending["backend"])
+            return HttpResponseRedirect(_safe_next(request, pending.get("next")))
+        form.add_error("token", "That code is not right or has expired. Try the current code.")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "clinicians/login_verify.html", {"form": form}, status=status)
+
+
+def _verified_device(user: Any, token: str) -> Any:
+    for device in devices_for_user(user, confirmed=True):
+        if device.verify_token(token):
+            return device
+    return None
+
+
+def _safe_next(request: HttpRequest, url: str | None) -> str:
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return reverse("clinicians:queue")
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def two_factor(request: HttpRequest) -> HttpResponse:
+    """Turn on the TOTP second step: scan the QR code (or type the otpauth URI), then confirm
+    with a code. Turning it off also needs a current code."""
+    user = request.user
+    if needs_second_step(user):
+        return redirect("clinicians:login")
+    confirmed = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    form = TokenForm(request.POST or None)
+    if confirmed is not None:
+        if request.method == "POST" and form.is_valid():
+            if confirmed.verify_token(form.cleaned_data["token"]):
+                TOTPDevice.objects.filter(user=user).delete()
+                messages.success(request, "Two-step sign-in is off.")
+                return redirect("clinicians:two_factor")
+            form.add_error("token", "That code is not right or has expired.")
+        return render(
+            request,
+            "clinicians/two_factor.html",
+            {"form": form, "device": confirmed},
+            status=400 if request.method == "POST" else 200,
+        )
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=user, confirmed=False, defaults={"name": "Authenticator app"}
+    )
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["token"]):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            django_otp.login(request, device)
+            messages.success(request, "Two-step sign-in is on: you will be asked for a code.")
+            return redirect("clinicians:two_factor")
+        form.add_error("token", "That code is not right or has expired. Try the current code.")
+    return render(
+        request,
+        "clinicians/two_factor.html",
+        {"form": form, "uri": device.config_url, "qr_svg": _qr_svg(device.config_url)},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _qr_svg(data: str) -> str:
+    import qrcode
+    import qrcode.image.svg
+
+    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    return image.to_string(encoding="unicode")

@@ -1,0 +1,229 @@
+"""Forms of the staff dashboard: sign-in, the TOTP step, queue filters and alert actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.db.models import Q
+
+from alerts.models import Kind, Level, Status
+from alerts.services import MAX_EXPECTED_DAYS
+from clinicians.access import Staff
+from diary.models import Drug
+
+
+class StaffLoginForm(AuthenticationForm):
+    """Username and password of a staff account (``is_staff``); patients use the app."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "Enter the username and password of a staff account. "
+        "Both are case-sensitive.",
+    }
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if not user.is_staff:
+            raise forms.ValidationError(
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label="6-digit code from your authenticator app",
+        min_length=6,
+        max_length=8,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+    def clean_token(self) -> str:
+        token = self.cleaned_data["token"].replace(" ", "")
+        if not token.isdigit():
+            raise forms.ValidationError("Enter the digits shown in your authenticator app.")
+        return token
+
+
+# --- the queue --------------------------------------------------------------------------------
+
+STATUS_ACTIVE = "active"
+STATUS_ALL = "all"
+ASSIGNEE_ME = "me"
+ASSIGNEE_NONE = "none"
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's filters; every field is optional and an unknown value is a form error."""
+
+    level = forms.ChoiceField(choices=[("", "Any level"), *Level.choices], required=False)
+    kind = forms.ChoiceField(choices=[("", "Any kind"), *Kind.choices], required=False)
+    status = forms.ChoiceField(
+        choices=[
+            (STATUS_ACTIVE, "Needing action (open, acknowledged, escalated)"),
+            *Status.choices,
+            (STATUS_ALL, "All"),
+        ],
+        required=False,
+    )
+    drug = forms.ChoiceField(choices=[("", "Any drug"), *Drug.choices], required=False)
+    assignee = forms.ChoiceField(required=False, label="Assigned to")
+    escalated_to_me = forms.BooleanField(required=False, label="Escalated to me")
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, staff: Staff, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.staff = staff
+        colleagues = [(str(u.pk), u.get_username()) for u in staff.colleagues()]
+        _choices(
+            self,
+            "assignee",
+            [
+                ("", "Anyone"),
+                (ASSIGNEE_ME, "Me"),
+                (ASSIGNEE_NONE, "Nobody"),
+                *colleagues,
+            ],
+        )
+        if not staff.is_oncologist:
+            del self.fields["escalated_to_me"]
+
+    def filter(self, alerts: Any) -> Any:
+        """The alerts matching the (valid) filters."""
+        data = self.cleaned_data
+        status = data.get("status") or STATUS_ACTIVE
+        if status == STATUS_ACTIVE:
+            alerts = alerts.active()
+        elif status != STATUS_ALL:
+            alerts = alerts.filter(status=status)
+        for name in ("level", "kind"):
+            if data.get(name):
+                alerts = alerts.filter(**{name: data[name]})
+        if data.get("drug"):
+            alerts = alerts.filter(current_drug=data["drug"])
+        assignee = data.get("assignee")
+        if assignee == ASSIGNEE_ME:
+            alerts = alerts.filter(assigned_to=self.staff.user)
+        elif assignee == ASSIGNEE_NONE:
+            alerts = alerts.filter(assigned_to__isnull=True)
+        elif assignee:
+            alerts = alerts.filter(assigned_to_id=int(assignee))
+        if data.get("escalated_to_me"):
+            # Escalations go to the on-call oncologist: to the one named, else to all of them.
+            alerts = alerts.filter(status=Status.ESCALATED).filter(
+                Q(assigned_to=self.staff.user) | Q(assigned_to__isnull=True)
+            )
+        return alerts
+
+
+# --- alert actions ----------------------------------------------------------------------------
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ChoiceField(label="Assign to", required=False)
+
+    def __init__(self, *args: Any, staff: Staff, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.users = {str(u.pk): u for u in staff.colleagues()}
+        _choices(
+            self,
+            "assignee",
+            [
+                ("", "Nobody (unassign)"),
+                *((pk, _label(u)) for pk, u in self.users.items()),
+            ],
+        )
+
+    def assignee_user(self) -> Any:
+        return self.users.get(self.cleaned_data["assignee"])
+
+
+class CallForm(forms.Form):
+    summary = forms.CharField(
+        label="What was said", max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    reached = forms.TypedChoiceField(
+        label="Reached the patient?",
+        choices=[("yes", "Yes, spoke to the patient or carer"), ("no", "No answer")],
+        coerce=lambda value: value == "yes",
+        initial="yes",
+        widget=forms.RadioSelect,
+    )
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label="Note", max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class EscalateForm(forms.Form):
+    to = forms.ChoiceField(label="Escalate to", required=False)
+    note = forms.CharField(
+        label="Why (for the oncologist)",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, staff: Staff, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.oncologists = {
+            str(u.pk): u for u in staff.colleagues() if u.staff_member.role == "oncologist"
+        }
+        _choices(
+            self,
+            "to",
+            [
+                ("", "The on-call oncologist (pager)"),
+                *((pk, _label(u)) for pk, u in self.oncologists.items()),
+            ],
+        )
+
+    def oncologist(self) -> Any:
+        return self.oncologists.get(self.cleaned_data["to"])
+
+
+class ResolveForm(forms.Form):
+    outcome = forms.ChoiceField(label="Outcome", choices=[("", "Choose an outcome")])
+    note = forms.CharField(
+        label="Note", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from alerts.models import Outcome
+
+        super().__init__(*args, **kwargs)
+        _choices(self, "outcome", [("", "Choose an outcome"), *Outcome.choices])
+
+
+class ExpectedLevelForm(forms.Form):
+    days = forms.IntegerField(
+        label="Expected for how many days",
+        min_value=1,
+        max_value=MAX_EXPECTED_DAYS,
+        initial=7,
+        help_text=f"1 to {MAX_EXPECTED_DAYS} days. AMBER reports of this kind are then folded "
+        "into the alert's history; RED always alerts.",
+    )
+    reason = forms.CharField(
+        label="Why it is expected",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+def _label(user: Any) -> str:
+    member = getattr(user, "staff_member", None)
+    role = member.get_role_display().lower() if member else "staff"
+    name = user.get_full_name() or user.get_username()
+    return f"{name} ({role})"
+
+
+def _choices(form: forms.Form, name: str, choices: list[tuple[str, str]]) -> None:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices

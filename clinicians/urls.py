@@ -1,0 +1,22 @@
+"""Staff dashboard URLs, mounted at /staff/ (config/urls.py)."""
+
+from django.contrib.auth.views import LogoutView
+from django.urls import path
+
+from clinicians import auth_views, views
+
+app_name = "clinicians"
+
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("queue/", views.queue_fragment, name="queue_fragment"),
+    path("alerts/<int:pk>/", views.alert_detail, name="alert"),
+    path("patients/<str:subject_id>/", views.patient, name="patient"),
+    path("programme/", views.programme, name="programme"),
+    path("exports/", views.exports, name="exports"),
+    path("live/", views.live, name="live"),
+    path("login/", auth_views.StaffLoginView.as_view(), name="login"),
+    path("login/verify/", auth_views.login_verify, name="login_verify"),
+    path("logout/", LogoutView.as_view(next_page="clinicians:login"), name="logout"),
+    path("account/two-factor/", auth_views.two_factor, name="two_factor"),
+]
