@@ -41,7 +41,8 @@ class Status(models.TextChoices):
 
 
 ACTIVE_STATUSES = (Status.OPEN, Status.ACKNOWLEDGED, Status.ESCALATED)
-# Nobody has acknowledged these yet: past their due time they are shown as overdue.
+# Waiting for someone to acknowledge (open, or escalated before anyone did): past their due
+# time they are overdue.
 UNANSWERED_STATUSES = (Status.OPEN, Status.ESCALATED)
 
 
@@ -88,7 +89,10 @@ class AlertQuerySet(models.QuerySet["Alert"]):
             red=models.Count("pk", filter=active & models.Q(level=Level.RED)),
             amber=models.Count("pk", filter=active & models.Q(level=Level.AMBER)),
             overdue=models.Count(
-                "pk", filter=models.Q(status__in=UNANSWERED_STATUSES, due_at__lt=now)
+                "pk",
+                filter=models.Q(
+                    status__in=UNANSWERED_STATUSES, acknowledged_at__isnull=True, due_at__lt=now
+                ),
             ),
         )
 
@@ -148,7 +152,7 @@ class Alert(models.Model):
 
     def overdue_by(self, now: Any = None) -> timedelta | None:
         """How late the first answer is, for an alert nobody has acknowledged; else None."""
-        if self.status not in UNANSWERED_STATUSES:
+        if self.status not in UNANSWERED_STATUSES or self.acknowledged_at is not None:
             return None
         late = (now or timezone.now()) - self.due_at
         return late if late > timedelta(0) else None

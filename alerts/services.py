@@ -569,16 +569,24 @@ def add_note(*, alert_id: int, user: User, text: str) -> AlertEvent:
         return _event(alert, EventType.NOTE, user, {"text": text})
 
 
-def escalate_alert(*, alert_id: int, user: User, note: str = "") -> Alert:
-    """A nurse hands the alert to the on-call oncologist."""
+def escalate_alert(*, alert_id: int, user: User, note: str = "", to: User | None = None) -> Alert:
+    """A nurse hands the alert to the on-call oncologist (paged), or to a named one: ``to``
+    becomes the assignee, so the alert shows in that oncologist's "escalated to me"."""
     with transaction.atomic():
         alert = _locked(alert_id)
         if not alert.is_active:
             raise AlertActionError("A resolved alert cannot be escalated.")
         alert.status = Status.ESCALATED
         alert.escalated_at = timezone.now()
-        alert.save(update_fields=["status", "escalated_at"])
-        _event(alert, EventType.ESCALATED, user, {"note": note})
+        fields = ["status", "escalated_at"]
+        if to is not None:
+            alert.assigned_to = to
+            fields.append("assigned_to")
+        alert.save(update_fields=fields)
+        detail: dict[str, Any] = {"note": note}
+        if to is not None:
+            detail["to"] = to.pk
+        _event(alert, EventType.ESCALATED, user, detail)
         _queue(alert, NotificationReason.ESCALATED, alert.level, (Channel.PAGER,))
     return alert
 

@@ -18,7 +18,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
-from django_otp import devices_for_user
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinicians.access import needs_second_step
@@ -75,23 +74,31 @@ def login_verify(request: HttpRequest) -> HttpResponse:
     user, pending = found
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = _verified_device(user, form.cleaned_data["token"])
-        if device is not None:
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        error = _token_error(device, form.cleaned_data["token"])
+        if error is None:
             del request.session[PENDING_KEY]
-            user.backend = pending["backend"]
-            user.otp_device = device  # django-otp records the device at login
+            user.otp_device = device  # django-otp records the device in the session at login
             auth.login(request, user, backend=pending["backend"])
             return HttpResponseRedirect(_safe_next(request, pending.get("next")))
-        form.add_error("token", "That code is not right or has expired. Try the current code.")
+        form.add_error("token", error)
     status = 400 if request.method == "POST" else 200
     return render(request, "clinicians/login_verify.html", {"form": form}, status=status)
 
 
-def _verified_device(user: Any, token: str) -> Any:
-    for device in devices_for_user(user, confirmed=True):
-        if device.verify_token(token):
-            return device
-    return None
+WRONG_CODE = "That code is not right or has expired. Try the current code."
+THROTTLED = "Too many wrong codes. Wait a few seconds, then enter the current code."
+
+
+def _token_error(device: TOTPDevice | None, token: str) -> str | None:
+    """None when the code is right; else what to tell the user. django-otp throttles a device
+    after a wrong code (the wait doubles with each one)."""
+    if device is None:
+        return WRONG_CODE
+    allowed, _ = device.verify_is_allowed()
+    if not allowed:
+        return THROTTLED
+    return None if device.verify_token(token) else WRONG_CODE
 
 
 def _safe_next(request: HttpRequest, url: str | None) -> str:
@@ -115,11 +122,12 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     if confirmed is not None:
         if request.method == "POST" and form.is_valid():
-            if confirmed.verify_token(form.cleaned_data["token"]):
+            error = _token_error(confirmed, form.cleaned_data["token"])
+            if error is None:
                 TOTPDevice.objects.filter(user=user).delete()
                 messages.success(request, "Two-step sign-in is off.")
                 return redirect("clinicians:two_factor")
-            form.add_error("token", "That code is not right or has expired.")
+            form.add_error("token", error)
         return render(
             request,
             "clinicians/two_factor.html",
@@ -130,13 +138,14 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         user=user, confirmed=False, defaults={"name": "Authenticator app"}
     )
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["token"]):
+        error = _token_error(device, form.cleaned_data["token"])
+        if error is None:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             django_otp.login(request, device)
             messages.success(request, "Two-step sign-in is on: you will be asked for a code.")
             return redirect("clinicians:two_factor")
-        form.add_error("token", "That code is not right or has expired. Try the current code.")
+        form.add_error("token", error)
     return render(
         request,
         "clinicians/two_factor.html",

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.queue, name="queue"),
     path("queue/", views.queue_fragment, name="queue_fragment"),
     path("alerts/<int:pk>/", views.alert_detail, name="alert"),
+    path("alerts/<int:pk>/<slug:action>/", views.alert_action, name="alert_action"),
     path("patients/<str:subject_id>/", views.patient, name="patient"),
     path("programme/", views.programme, name="programme"),
     path("exports/", views.exports, name="exports"),

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 from django_htmx.http import push_url
 
-from clinicians.access import Can, staff_view
+from alerts import services
+from alerts.models import Alert
+from clinicians import forms, guidance, triage
+from clinicians.access import Can, Staff, staff_view
 from clinicians.forms import QueueFilterForm
 
 QUEUE_PAGE_SIZE = 25
@@ -72,6 +77,132 @@ def queue_fragment(request: HttpRequest) -> HttpResponse:
     return response
 
 
+# --- an alert ---------------------------------------------------------------------------------
+
+ACTION_FORMS: dict[str, Any] = {
+    "acknowledge": None,
+    "assign": forms.AssignForm,
+    "call": forms.CallForm,
+    "note": forms.NoteForm,
+    "escalate": forms.EscalateForm,
+    "resolve": forms.ResolveForm,
+    "expected": forms.ExpectedLevelForm,
+}
+NEEDS_STAFF = {"assign", "escalate"}
+
+
+def _action_form(name: str, staff: Staff, data: Any = None) -> Any:
+    form_class = ACTION_FORMS[name]
+    if form_class is None:
+        return None
+    kwargs = {"staff": staff} if name in NEEDS_STAFF else {}
+    return form_class(data, prefix=name, **kwargs)
+
+
+def _render_alert(
+    request: HttpRequest, alert: Alert, bound: dict[str, Any] | None = None, status: int = 200
+) -> HttpResponse:
+    staff: Staff = request.staff  # type: ignore[attr-defined]
+    bound = bound or {}
+    patient = triage.load_patient(alert.patient_id)
+    context = triage.patient_context(patient, alert.kind)
+    colleagues = {u.pk: u for u in staff.colleagues()}
+    events = list(alert.events.select_related("actor"))
+    action_forms = {}
+    if staff.can(Can.TRIAGE):
+        action_forms = {
+            name: bound.get(name) or _action_form(name, staff)
+            for name in ACTION_FORMS
+            if ACTION_FORMS[name] is not None
+        }
+        if "assign" in action_forms and not action_forms["assign"].is_bound:
+            action_forms["assign"].initial = {"assignee": alert.assigned_to_id or ""}
+    return render(
+        request,
+        "clinicians/alert.html",
+        {
+            "alert": alert,
+            "patient": patient,
+            "late": alert.overdue_by(),
+            "triggers": triage.triggers(alert),
+            "context": context,
+            "guidance": guidance.guidance_for(
+                kind=alert.kind, level=alert.level, drug=context.drug
+            ),
+            "trail": [(event, triage.describe(event, colleagues)) for event in events],
+            "forms": action_forms,
+            "action_error": bound.get("_error"),
+            "nav": "queue",
+        },
+        status=status,
+    )
+
+
+@staff_view(Can.VIEW)
+def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One alert: why it fired, the patient's context, guidance, actions and the audit trail."""
+    alert = request.staff.alert(pk)  # type: ignore[attr-defined]
+    return _render_alert(request, alert)
+
+
+@require_POST
+@staff_view(Can.TRIAGE)
+def alert_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Apply one action through its service; invalid input or a state that does not allow it
+    re-renders the page with the error (400 or 409) and changes nothing."""
+    staff: Staff = request.staff  # type: ignore[attr-defined]
+    alert = staff.alert(pk)
+    if action not in ACTION_FORMS:
+        raise Http404("No such action.")
+    form = _action_form(action, staff, request.POST)
+    if form is not None and not form.is_valid():
+        return _render_alert(request, alert, {action: form}, status=400)
+    data = form.cleaned_data if form is not None else {}
+    user = staff.user
+    try:
+        match action:
+            case "acknowledge":
+                services.acknowledge_alert(alert_id=alert.pk, user=user)
+                done = "Acknowledged."
+            case "assign":
+                assignee = form.assignee_user()
+                services.assign_alert(alert_id=alert.pk, user=user, assignee=assignee)
+                done = f"Assigned to {assignee.get_username()}." if assignee else "Unassigned."
+            case "call":
+                services.log_call(
+                    alert_id=alert.pk, user=user, summary=data["summary"], reached=data["reached"]
+                )
+                done = "Call logged."
+            case "note":
+                services.add_note(alert_id=alert.pk, user=user, text=data["text"])
+                done = "Note added."
+            case "escalate":
+                services.escalate_alert(
+                    alert_id=alert.pk, user=user, note=data["note"], to=form.oncologist()
+                )
+                done = "Escalated."
+            case "resolve":
+                services.resolve_alert(
+                    alert_id=alert.pk, user=user, outcome=data["outcome"], note=data["note"]
+                )
+                done = "Resolved."
+            case "expected":
+                services.set_expected_level(
+                    patient=alert.patient,
+                    kind=alert.kind,
+                    user=user,
+                    days=data["days"],
+                    reason=data["reason"],
+                    alert_id=alert.pk,
+                )
+                done = f"AMBER {alert.get_kind_display().lower()} expected for {data['days']} days."
+    except services.AlertActionError as exc:
+        alert.refresh_from_db()
+        return _render_alert(request, alert, {"_error": str(exc)}, status=409)
+    messages.success(request, done)
+    return redirect("clinicians:alert", pk=alert.pk)
+
+
 # --- placeholders other parts of issue #5 replace ----------------------------------------------
 
 
@@ -110,12 +241,3 @@ def exports(request: HttpRequest) -> HttpResponse:
 def live(request: HttpRequest) -> HttpResponse:
     """Placeholder for the live push stream (built in its own branch): nothing to stream."""
     return HttpResponse(status=204)
-
-
-# --- an alert ---------------------------------------------------------------------------------
-
-
-@staff_view(Can.VIEW)
-def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    alert = request.staff.alert(pk)  # type: ignore[attr-defined]
-    return render(request, "clinicians/alert.html", {"alert": alert})

@@ -34,3 +34,33 @@ def drug_label(code: str | None) -> str:
         return str(Drug(code).label)
     except ValueError:
         return code
+
+
+WORDS = {
+    "adl": "ADL",
+    "sob_exertion": "breathless with",
+    "spo2_rest": "SpO2 at rest (%)",
+    "spo2_exertion": "SpO2 after exertion (%)",
+    "temp_c": "temperature (°C)",
+    "temp_f": "temperature (°F)",
+    "bsa_pct": "body surface (%)",
+    "tpn": "TPN",
+    "iv_fluids": "IV fluids",
+}
+
+
+@register.filter
+def words(key: str) -> str:
+    """A field name as words: ``stools_over_baseline`` -> ``stools over baseline``."""
+    return WORDS.get(key) or key.replace("_", " ")
+
+
+@register.filter
+def answer(value: object) -> str:
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    if isinstance(value, str):
+        return value.replace("_", " ")
+    return str(value)

@@ -1,0 +1,212 @@
+"""What the alert page shows, read in a fixed number of queries: the triggering entries with
+their grades and rule reasons, the patient's treatment context, and the audit trail in words."""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from alerts.models import Alert, AlertEvent, AlertEvidence, EventType, ExpectedLevel, Outcome
+from alerts.rules import RISK_FACTOR_TEXT, SOB_TEXT
+from diary.models import DiaryEntry, EntryGrade, Patient
+
+# A T-DXd cycle is 3 weeks (IV every 3 weeks, reference §3.1 [V]).
+TDXD_CYCLE_DAYS = 21
+# Adherence is summed over the window of the missed-dose rule: 7 days (reference §5.6 [D]).
+ADHERENCE_DAYS = 7
+
+
+@dataclass
+class Trigger:
+    """One diary entry (or, for a time-based rule, none) and the rules it fired."""
+
+    entry: DiaryEntry | None
+    rules: list[AlertEvidence] = field(default_factory=list)
+
+    @property
+    def grades(self) -> list[EntryGrade]:
+        return list(self.entry.grades.all()) if self.entry is not None else []
+
+
+def triggers(alert: Alert) -> list[Trigger]:
+    """The alert's evidence grouped by entry, newest entry first, with current grades."""
+    evidence = alert.evidence.select_related("entry").prefetch_related(
+        Prefetch("entry__grades", queryset=EntryGrade.objects.current().order_by("term"))
+    )
+    groups: dict[Any, Trigger] = {}
+    for item in evidence:
+        key = item.entry_id or f"rule-{item.pk}"
+        groups.setdefault(key, Trigger(entry=item.entry)).rules.append(item)
+    return sorted(
+        groups.values(),
+        key=lambda t: t.entry.recorded_at if t.entry else t.rules[0].created_at,
+        reverse=True,
+    )
+
+
+@dataclass
+class Context:
+    """The patient's treatment context at the time the nurse looks."""
+
+    today: date
+    drug: str | None
+    drug_name: str
+    dose_level: str
+    course_status: str
+    started_on: date | None
+    infused: bool
+    cycle: int | None = None
+    last_infusion_on: date | None = None
+    days_since_infusion: int | None = None
+    cycle_day: int | None = None
+    next_infusion_due: date | None = None
+    adherence: dict[str, Any] | None = None
+    baseline: list[tuple[str, str]] = field(default_factory=list)
+    risk_factors: list[str] = field(default_factory=list)
+    brain_metastases: bool = False
+    expected: list[ExpectedLevel] = field(default_factory=list)
+
+
+def patient_context(patient: Patient, kind: str) -> Context:
+    """Needs ``patient`` loaded with ``courses__infusions`` prefetched (``load_patient``)."""
+    today = timezone.localdate(timezone=zoneinfo.ZoneInfo(patient.timezone))
+    course = patient.current_course()
+    if course is None:
+        context = Context(
+            today=today,
+            drug=None,
+            drug_name="No current treatment",
+            dose_level="",
+            course_status="",
+            started_on=None,
+            infused=False,
+        )
+    else:
+        catalogue = course.catalogue
+        try:
+            dose = catalogue.dose_level(course.dose_level).label
+        except KeyError:
+            dose = course.dose_level
+        context = Context(
+            today=today,
+            drug=course.drug,
+            drug_name=catalogue.name,
+            dose_level=dose,
+            course_status=course.get_status_display(),
+            started_on=course.started_on,
+            infused=catalogue.infused,
+        )
+        if catalogue.infused:
+            given = sorted(i.given_on for i in course.infusions.all() if i.given_on <= today)
+            if given:
+                last = given[-1]
+                context.cycle = len(given)
+                context.last_infusion_on = last
+                context.days_since_infusion = (today - last).days
+                context.cycle_day = (today - last).days + 1
+                context.next_infusion_due = last + timedelta(days=TDXD_CYCLE_DAYS)
+        elif catalogue.drug_class == "tki":
+            context.adherence = adherence(patient, today)
+    context.baseline = baseline_rows(patient)
+    context.risk_factors = [RISK_FACTOR_TEXT.get(f, f) for f in patient.ild_risk_factors(today)]
+    context.brain_metastases = patient.brain_metastases
+    context.expected = list(
+        patient.expected_levels.filter(kind=kind, until__gt=timezone.now()).select_related("set_by")
+    )
+    return context
+
+
+def load_patient(patient_id: int) -> Patient:
+    return Patient.objects.prefetch_related("courses__infusions").get(pk=patient_id)
+
+
+def adherence(patient: Patient, today: date) -> dict[str, Any]:
+    """TKI doses taken and missed in the last 7 days of entries (one query), with reasons.
+
+    A vomited dose is not repeated and counts as taken (reference §5.6, labels [V])."""
+    since = timezone.now() - timedelta(days=ADHERENCE_DAYS)
+    rows = list(
+        DiaryEntry.objects.filter(patient=patient, recorded_at__gte=since)
+        .order_by("-recorded_at")
+        .values("tki_doses_taken", "tki_doses_missed", "tki_dose_vomited", "missed_dose_reason")
+    )
+    return {
+        "days": ADHERENCE_DAYS,
+        "reported": any(
+            r["tki_doses_taken"] is not None or r["tki_doses_missed"] is not None for r in rows
+        ),
+        "taken": sum(r["tki_doses_taken"] or 0 for r in rows),
+        "missed": sum(r["tki_doses_missed"] or 0 for r in rows),
+        "vomited": sum(1 for r in rows if r["tki_dose_vomited"]),
+        "reasons": [r["missed_dose_reason"] for r in rows if r["missed_dose_reason"]],
+    }
+
+
+def baseline_rows(patient: Patient) -> list[tuple[str, str]]:
+    rows = []
+    if patient.baseline_stools_per_day is not None:
+        rows.append(("Stools per day", str(patient.baseline_stools_per_day)))
+    if patient.baseline_spo2_rest is not None:
+        rows.append(("SpO2 at rest", f"{patient.baseline_spo2_rest}%"))
+    if patient.baseline_spo2_exertion is not None:
+        rows.append(("SpO2 after exertion", f"{patient.baseline_spo2_exertion}%"))
+    if patient.baseline_sob_exertion:
+        rows.append(("Breathlessness", SOB_TEXT.get(patient.baseline_sob_exertion, "")))
+    if patient.baseline_weight_kg is not None:
+        rows.append(("Weight", f"{patient.baseline_weight_kg} kg"))
+    return rows
+
+
+# --- the audit trail in words -----------------------------------------------------------------
+
+
+def describe(event: AlertEvent, users: dict[int, Any]) -> str:
+    """One line of the audit trail: what happened (the page shows who and when beside it)."""
+    detail = event.detail or {}
+
+    def name(pk: Any) -> str:
+        user = users.get(pk)
+        return user.get_username() if user is not None else f"user #{pk}"
+
+    match event.type:
+        case EventType.OPENED:
+            return f"Opened at {str(detail.get('level', '')).upper()}."
+        case EventType.LEVEL_RAISED:
+            before, after = str(detail.get("from", "")), str(detail.get("to", ""))
+            return f"Level raised from {before.upper()} to {after.upper()}."
+        case EventType.EVIDENCE:
+            return "New evidence from a diary entry."
+        case EventType.SUPPRESSED:
+            return "A further AMBER report was folded in (the level is expected)."
+        case EventType.ACKNOWLEDGED:
+            return "Acknowledged."
+        case EventType.ASSIGNED:
+            who = detail.get("assignee")
+            return f"Assigned to {name(who)}." if who else "Unassigned."
+        case EventType.CALL_LOGGED:
+            reached = "reached" if detail.get("reached", True) else "no answer"
+            return f"Call logged ({reached}): {detail.get('summary', '')}"
+        case EventType.NOTE:
+            return f"Note: {detail.get('text', '')}"
+        case EventType.ESCALATED:
+            if event.actor_id is None:
+                return f"Escalated automatically: {detail.get('why', '')}."
+            to = f" to {name(detail['to'])}" if detail.get("to") else " to the on-call oncologist"
+            note = f": {detail['note']}" if detail.get("note") else "."
+            return f"Escalated{to}{note}"
+        case EventType.EXPECTED_LEVEL_SET:
+            until = str(detail.get("until", ""))[:10]
+            return (
+                f"AMBER set as expected for {detail.get('days')} days (until {until}): "
+                f"{detail.get('reason', '')}"
+            )
+        case EventType.RESOLVED:
+            outcome = Outcome(detail["outcome"]).label if detail.get("outcome") else ""
+            note = f": {detail['note']}" if detail.get("note") else "."
+            return f"Resolved, outcome {outcome.lower()}{note}"
+    return event.get_type_display()
