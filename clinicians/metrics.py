@@ -31,7 +31,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from alerts.models import ACTIVE_STATUSES, Alert, Kind, Level
+from alerts.models import UNANSWERED_STATUSES, Alert, Kind, Level
 from diary.models import Clinic, DiaryEntry, Patient
 
 # Targets (reference §5.1): the first response to an alert is due by its ``due_at``, set from the
@@ -135,7 +135,7 @@ class Volume:
 
 def alerts_opened(clinic: Clinic, period: Period) -> QuerySet[Alert]:
     start, end = period.bounds()
-    return Alert.objects.filter(patient__clinic=clinic, opened_at__gte=start, opened_at__lt=end)
+    return Alert.objects.for_clinic(clinic).filter(opened_at__gte=start, opened_at__lt=end)
 
 
 def alert_volume(clinic: Clinic, period: Period) -> Volume:
@@ -330,15 +330,11 @@ def diary_completion(clinic: Clinic, period: Period, *, today: date) -> list[Com
 
 
 def overdue_alerts(clinic: Clinic, *, now: datetime) -> QuerySet[Alert]:
-    """Active alerts nobody has acknowledged by their due time (escalated or not), oldest due
-    first."""
+    """Alerts nobody has acknowledged (open or escalated) past their due time, oldest due first:
+    the queue's "overdue" (``AlertQuerySet.level_counts``)."""
     return (
-        Alert.objects.filter(
-            patient__clinic=clinic,
-            status__in=ACTIVE_STATUSES,
-            acknowledged_at__isnull=True,
-            due_at__lt=now,
-        )
+        Alert.objects.for_clinic(clinic)
+        .filter(status__in=UNANSWERED_STATUSES, due_at__lt=now)
         .select_related("patient")
         .order_by("due_at", "pk")
     )

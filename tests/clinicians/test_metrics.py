@@ -199,7 +199,7 @@ def test_diary_completion_stops_at_today(clinic, patient):
     assert row.expected_days == 10
 
 
-def test_overdue_lists_unacknowledged_active_alerts_past_due(clinic, patient):
+def test_overdue_lists_open_and_escalated_alerts_past_due(clinic, patient):
     other = enroll(make_clinic("OTH"))[0]
     late = alert(patient, opened=NOW - 2 * HOUR, kind=Kind.ILD)
     escalated = alert(
