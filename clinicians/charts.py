@@ -60,13 +60,15 @@ class Series:
 class RefLine:
     """A horizontal line: the patient's baseline, or a threshold with its reference source tag.
 
-    ``band`` shades the region beyond a threshold (``"above"`` or ``"below"`` the line).
+    ``band`` shades the region beyond a threshold (``"above"`` or ``"below"`` the line). Lines
+    are named in the panel's legend, left of the plot, so that no label hides a data point.
     """
 
     value: float
-    label: str
+    label: str  # the full text, with its source tag: the tooltip
     kind: Literal["baseline", "threshold"] = "threshold"
     band: Literal["above", "below"] | None = None
+    short: str = ""  # the legend's text (the label, cut to fit, by default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +176,7 @@ def _svg(
 
 def _pack(items: Sequence[tuple[float, float]], rows: int) -> list[int | None]:
     """Greedy rows for labels starting at x with a width: the first row where it fits, or None."""
-    ends: list[float] = []
+    ends: list[float] = []  # the right end of the rightmost label of each row
     placed: list[int | None] = []
     for x, width in items:
         row = next((i for i, end in enumerate(ends) if end < x), None)
@@ -182,13 +184,20 @@ def _pack(items: Sequence[tuple[float, float]], rows: int) -> list[int | None]:
             ends.append(float("-inf"))
             row = len(ends) - 1
         if row is not None:
-            ends[row] = x + width
+            ends[row] = max(ends[row], x + width)
         placed.append(row)
     return placed
 
 
 def label_width(label: str) -> float:
     return len(label) * CHAR_WIDTH + 14
+
+
+def fit(label: str, space: float) -> str:
+    """The label, cut with an ellipsis when it is wider than ``space`` (the full text goes in a
+    <title> beside it)."""
+    limit = max(int(space // CHAR_WIDTH), 2)
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
 
 
 class _Axis:
@@ -250,20 +259,26 @@ def _marker_row(
     """Markers along one band with their labels packed into rows; returns the height used."""
     shown = sorted((m for m in markers if axis.inside(m.day)), key=lambda m: (m.day, m.kind))
     texts = [_marker_text(m) for m in shown]
-    rows = _pack(
-        [(axis.x(m.day) - 5, label_width(t)) for m, t in zip(shown, texts, strict=True)],
-        MAX_LABEL_ROWS,
-    )
+    # A label goes right of its marker, or left of it when it would run off the chart.
+    spans = []
+    for marker, text in zip(shown, texts, strict=True):
+        x, width = axis.x(marker.day), label_width(text)
+        left = x + 8 + width > axis.right + RIGHT
+        spans.append((x - 8 - width if left else x - 5, width + (5 if left else 0), left))
+    rows = _pack([(start, width) for start, width, _ in spans], MAX_LABEL_ROWS)
     used = max((r for r in rows if r is not None), default=0) + 1
     parts = [_text(8, top + ROW - 5, heading, font_weight="bold")]
-    for marker, text, row in zip(shown, texts, rows, strict=True):
+    for marker, text, row, (_, _, left) in zip(shown, texts, rows, spans, strict=True):
         x = axis.x(marker.day)
         y = top + ROW / 2 + (row or 0) * ROW
-        label = (
-            _text(x + 8, y + 4, text, fill=LEVEL_COLOURS.get(marker.kind, INK))
-            if row is not None
-            else ""
-        )
+        colour = LEVEL_COLOURS.get(marker.kind, INK)
+        label = ""
+        if row is not None:
+            label = (
+                _text(x - 8, y + 4, text, fill=colour, text_anchor="end")
+                if left
+                else _text(x + 8, y + 4, text, fill=colour)
+            )
         parts.append(
             _el(
                 "g",
@@ -285,7 +300,8 @@ def _lane(axis: _Axis, lane: Lane, top: float, unit: str) -> list[str]:
         return bottom - value * step
 
     parts = [
-        _text(8, top + LANE_HEIGHT / 2 + 3, lane.label),
+        _tooltip(lane.label),
+        _text(8, top + LANE_HEIGHT / 2 + 3, fit(lane.label, LEFT - 30)),
         _text(LEFT - 6, y(lane.top) + 3, str(lane.top), text_anchor="end", font_size=8, fill=MUTED),
         _text(LEFT - 6, y(0) + 3, "0", text_anchor="end", font_size=8, fill=MUTED),
         _el("line", x1=LEFT, x2=_num(axis.right), y1=_num(y(0)), y2=_num(y(0)), stroke=GRID_COLOUR),
@@ -364,22 +380,40 @@ def _panel(axis: _Axis, panel: Panel, top: float, uid: str, index: int) -> list[
         parts.append(
             _text(LEFT - 6, y(tick) + 3, _num(tick), text_anchor="end", font_size=9, fill=MUTED)
         )
-    # A panel's series are told apart in its legend rows under the heading.
-    for n, series in enumerate(panel.series):
-        legend_y = plot_top + 12 + n * 13
-        parts.append(
-            _el(
-                "line",
-                x1=8,
-                x2=28,
-                y1=legend_y - 3,
-                y2=legend_y - 3,
-                stroke=SERIES_COLOUR,
-                stroke_width=2,
-                stroke_dasharray="5 3" if series.dashed else None,
-            )
+    # The legend, under the heading: each series, then each line, drawn as on the plot.
+    legend = [
+        (
+            series.label,
+            series.label,
+            SERIES_COLOUR,
+            "5 3" if series.dashed else None,
+            "legend-series",
         )
-        parts.append(_text(32, legend_y, series.label, font_size=9))
+        for series in panel.series
+    ] + [
+        (
+            line.short or line.label,
+            line.label,
+            BASELINE_COLOUR if line.kind == "baseline" else THRESHOLD_COLOUR,
+            "2 3" if line.kind == "baseline" else "6 3",
+            f"legend-{line.kind}",
+        )
+        for line in panel.lines
+    ]
+    for n, (text, tip, colour, dashes, css) in enumerate(legend):
+        legend_y = plot_top + 12 + n * 13
+        sample = _el(
+            "line",
+            x1=8,
+            x2=28,
+            y1=legend_y - 3,
+            y2=legend_y - 3,
+            stroke=colour,
+            stroke_width=2,
+            stroke_dasharray=dashes,
+        )
+        label = _text(32, legend_y, fit(text, LEFT - 62), font_size=9, fill=colour)
+        parts.append(_el("g", _tooltip(tip) + sample + label, class_=f"legend {css}"))
     clip = f"{uid}-clip-{index}"
     parts.append(
         _el(
@@ -423,20 +457,6 @@ def _panel(axis: _Axis, panel: Panel, top: float, uid: str, index: int) -> list[
                 stroke=BASELINE_COLOUR if baseline else THRESHOLD_COLOUR,
                 stroke_width=1.5,
                 stroke_dasharray="2 3" if baseline else "6 3",
-            )
-        )
-        group.append(
-            _text(
-                axis.right - 4,
-                line_y - 3,
-                line.label,
-                text_anchor="end",
-                font_size=9,
-                fill=BASELINE_COLOUR if baseline else THRESHOLD_COLOUR,
-                # A white halo keeps the label legible over points and gridlines.
-                stroke="white",
-                stroke_width=3,
-                paint_order="stroke",
             )
         )
         parts.append(

@@ -177,6 +177,11 @@ class Times:
         decided = self.met + self.missed
         return self.met / decided if decided else None
 
+    @property
+    def percent_met(self) -> int | None:
+        share = self.share_met
+        return round(share * 100) if share is not None else None
+
 
 @dataclass(frozen=True)
 class LevelResponse:
@@ -267,6 +272,10 @@ class Completion:
     def share(self) -> float:
         return min(self.days_with_entry / self.expected_days, 1.0)
 
+    @property
+    def percent(self) -> int:
+        return round(self.share * 100)
+
 
 class Minutes(Func):
     """A whole number of minutes as a duration (an interval on PostgreSQL; on SQLite, where
@@ -351,7 +360,7 @@ class Programme:
     volume: Volume
     responses: list[LevelResponse]
     completion: list[Completion]
-    overdue: list[Alert]
+    overdue: list[tuple[Alert, timedelta]]  # the most overdue, with how late each is
     overdue_count: int
     resolve_target: timedelta = RESOLVE_TARGET
 
@@ -370,6 +379,6 @@ def programme_metrics(clinic: Clinic, period: Period, *, now: datetime | None = 
         volume=alert_volume(clinic, period),
         responses=response_times(clinic, period, now=now),
         completion=diary_completion(clinic, period, today=today),
-        overdue=listed,
+        overdue=[(alert, now - alert.due_at) for alert in listed],
         overdue_count=len(listed) if len(listed) < OVERDUE_LIST_LIMIT else overdue.count(),
     )

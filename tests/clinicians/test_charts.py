@@ -61,6 +61,17 @@ def test_grade_lane_draws_one_point_per_day_inside_the_window():
     assert "lane-grade" in group.get("class", "")
 
 
+def test_a_long_term_name_is_shortened_with_the_full_name_as_tooltip():
+    name = "Palmar-plantar erythrodysesthesia syndrome"
+    root = parse(charts.timeline_svg(timeline(grade_lanes=(Lane(name, ((day(1), 1),)),))))
+    (group,) = groups(root, "lane")
+    assert group.find(f"{SVG}title").text == name
+    shown = texts(group)[0]
+    assert shown.endswith("…")
+    assert name.startswith(shown[:-1])
+    assert charts.label_width(shown) <= charts.LEFT
+
+
 def test_higher_grades_sit_higher_and_take_their_grade_colour():
     lane = Lane("Fatigue", ((day(1), 1), (day(2), 3)))
     root = parse(charts.timeline_svg(timeline(grade_lanes=(lane,))))
@@ -109,15 +120,32 @@ def test_numeric_panel_draws_its_points_baseline_and_threshold_band():
     assert values == [(day(1).isoformat(), "96"), (day(2).isoformat(), "91")]
     (baseline,) = groups(panel, "refline-baseline")
     assert baseline.get("data-value") == "97"
-    assert "Baseline 97%" in texts(baseline)
+    assert baseline.find(f"{SVG}title").text == "Baseline 97%"
     (threshold,) = groups(panel, "refline-threshold")
-    assert "<88% [V]" in texts(threshold)
+    assert threshold.find(f"{SVG}title").text == "<88% [V]"
+    # Named in the legend beside the plot, in the line's own dash.
+    (baseline_legend,) = groups(panel, "legend-baseline")
+    (threshold_legend,) = groups(panel, "legend-threshold")
+    assert texts(baseline_legend) == ["Baseline 97%"]
+    assert texts(threshold_legend) == ["<88% [V]"]
+    assert threshold_legend.find(f"{SVG}line").get("stroke-dasharray") == "6 3"
     band = threshold.find(f"{SVG}rect")
     line = threshold.find(f"{SVG}line")
     # "below": the shaded band starts at the threshold line and runs down the plot.
     assert float(band.get("y")) == pytest.approx(float(line.get("y1")))
     assert float(band.get("height")) > 0
     assert baseline.find(f"{SVG}rect") is None
+
+
+def test_a_legend_shows_the_short_text_and_keeps_the_full_label_as_tooltip():
+    line = RefLine(
+        38.0, "RED at 38.0 °C or above (fever, reference §5.3) [V]", short="RED ≥38 °C [V]"
+    )
+    panel = Panel("Temperature", "°C", (Series("Temperature", ((day(1), 37.0),)),), (line,))
+    root = parse(charts.timeline_svg(timeline(panels=(panel,))))
+    (legend,) = groups(root, "legend-threshold")
+    assert texts(legend) == ["RED ≥38 °C [V]"]
+    assert legend.find(f"{SVG}title").text == line.label
 
 
 def test_higher_values_are_drawn_higher_on_a_numeric_panel():
@@ -163,6 +191,18 @@ def test_treatment_markers_have_a_shape_per_kind():
     assert texts(found["marker-dose"]) == ["Dose reduced to 4.4 mg/kg"]
 
 
+def test_a_label_near_the_right_edge_goes_left_of_its_marker():
+    alerts = (Marker(day(2), "Early", "red"), Marker(END, "Possible ILD / pneumonitis", "red"))
+    root = parse(charts.timeline_svg(timeline(alerts=alerts)))
+    early, late = groups(root, "alert")
+    assert early.find(f"{SVG}text").get("text-anchor") is None
+    label = late.find(f"{SVG}text")
+    assert label.get("text-anchor") == "end"
+    assert float(label.get("x")) < float(
+        late.find(f"{SVG}polygon").get("points").split()[2].split(",")[0]
+    )
+
+
 def test_crowded_labels_move_to_further_rows_and_then_keep_only_the_tooltip():
     alerts = tuple(Marker(day(10), f"Alert number {n}", "amber") for n in range(5))
     root = parse(charts.timeline_svg(timeline(alerts=alerts)))
@@ -177,7 +217,8 @@ def test_crowded_labels_move_to_further_rows_and_then_keep_only_the_tooltip():
 
 def test_every_text_is_escaped():
     nasty = '<script>alert("x")</script> & </text>'
-    lane = Lane(nasty, ((day(1), 2),))
+    short = "<b>&amp;\"'</text>"
+    lane = Lane(short, ((day(1), 2),))
     svg = charts.timeline_svg(
         timeline(title=nasty, description=nasty, grade_lanes=(lane,)),
         uid="u",
@@ -186,8 +227,9 @@ def test_every_text_is_escaped():
     assert not list(root.iter(f"{SVG}script"))
     assert not list(root.iter("script"))
     assert root.find(f"{SVG}title").text == nasty
-    assert nasty in texts(root)
+    assert short in texts(root)
     assert "&lt;script&gt;" in svg
+    assert "&amp;amp;" in svg
 
 
 def test_attribute_values_are_quoted_safely():
