@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape
 
 # CTCAE grade colours (green, gold, orange, red, dark red as commonly used for grades 1-4),
 # darkened so that each has a contrast of at least 3:1 against the white page (WCAG 1.4.11,
@@ -131,9 +131,19 @@ def _num(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
+_ATTRIBUTE_ENTITIES = {'"': "&quot;"}
+
+
 def _attrs(**attributes: object) -> str:
+    # Numbers need no escaping (and are most attributes); text is escaped, quotes included.
     return " ".join(
-        f"{name.rstrip('_').replace('_', '-')}={quoteattr(str(value))}"
+        f'{name.rstrip("_").replace("_", "-")}="'
+        + (
+            str(value)
+            if isinstance(value, int | float)
+            else escape(str(value), _ATTRIBUTE_ENTITIES)
+        )
+        + '"'
         for name, value in attributes.items()
         if value is not None
     )

@@ -328,6 +328,20 @@ class DayRow:
     measures: Measures | None = None
     events: list[str] = field(default_factory=list)
 
+    @property
+    def cells(self) -> tuple[str, ...]:
+        """The row's cells after the day, as text (formatted here: the table has a row per
+        day, and this is much cheaper than template filters)."""
+        m = self.measures
+        return (
+            ", ".join(f"{label} G{grade}" for label, grade in self.grades),
+            f"{m.spo2_rest:.0f}%" if m and m.spo2_rest is not None else "",
+            f"{m.spo2_exertion:.0f}%" if m and m.spo2_exertion is not None else "",
+            f"{m.temp_c:.1f} °C" if m and m.temp_c is not None else "",
+            str(m.entries) if m else "0",
+            "; ".join(self.events),
+        )
+
 
 @dataclass
 class PatientPage:
