@@ -8,6 +8,7 @@ use it); another clinic's objects are not found (404), so their existence is not
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -18,6 +19,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django_otp import user_has_device
 
 from alerts.models import Alert, AlertQuerySet
@@ -82,16 +84,17 @@ class Staff:
     def patient(self, subject_id: str) -> Patient:
         return get_object_or_404(self.patients(), subject_id=subject_id)
 
-    def colleagues(self) -> Any:
-        """Active staff users of the clinic (assignees)."""
+    def colleagues(self, capability: Can | None = None) -> Any:
+        """Active staff users of the clinic, optionally only the roles with a capability."""
         from django.contrib.auth import get_user_model
 
-        return (
-            get_user_model()
-            .objects.filter(staff_member__clinic_id=self.member.clinic_id, is_active=True)
-            .select_related("staff_member")
-            .order_by("username")
+        users = get_user_model().objects.filter(
+            staff_member__clinic_id=self.member.clinic_id, is_active=True
         )
+        if capability is not None:
+            roles = [role for role, can in ROLE_CAPABILITIES.items() if capability in can]
+            users = users.filter(staff_member__role__in=roles)
+        return users.select_related("staff_member").order_by("username")
 
 
 def needs_second_step(user: Any) -> bool:
@@ -127,7 +130,9 @@ def staff_view(
             if not staff.can(capability):
                 raise PermissionDenied(f"Your role may not {capability}.")
             request.staff = staff  # type: ignore[attr-defined]
-            return view(request, *args, **kwargs)
+            # Times on staff pages are the clinic's local time.
+            with timezone.override(zoneinfo.ZoneInfo(staff.clinic.timezone)):
+                return view(request, *args, **kwargs)
 
         return wrapper
 

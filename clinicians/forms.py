@@ -10,8 +10,8 @@ from django.db.models import Q
 
 from alerts.models import Kind, Level, Status
 from alerts.services import MAX_EXPECTED_DAYS
-from clinicians.access import Staff
-from diary.models import Drug
+from clinicians.access import Can, Staff
+from diary.models import Drug, StaffRole
 
 
 class StaffLoginForm(AuthenticationForm):
@@ -129,7 +129,7 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args: Any, staff: Staff, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.users = {str(u.pk): u for u in staff.colleagues()}
+        self.users = {str(u.pk): u for u in staff.colleagues(Can.TRIAGE)}
         _choices(
             self,
             "assignee",
@@ -172,7 +172,9 @@ class EscalateForm(forms.Form):
     def __init__(self, *args: Any, staff: Staff, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.oncologists = {
-            str(u.pk): u for u in staff.colleagues() if u.staff_member.role == "oncologist"
+            str(u.pk): u
+            for u in staff.colleagues(Can.TRIAGE)
+            if u.staff_member.role == StaffRole.ONCOLOGIST
         }
         _choices(
             self,

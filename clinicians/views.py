@@ -41,7 +41,7 @@ def _queue_context(request: HttpRequest) -> tuple[dict[str, Any], int]:
     paginator = Paginator(alerts.triage_order(), QUEUE_PAGE_SIZE)
     page = paginator.get_page(page_number)
     now = timezone.now()
-    rows = [(alert, alert.overdue_by(now)) for alert in page.object_list]
+    rows = [(alert, alert.overdue_by(now), alert.due_at - now) for alert in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -69,7 +69,9 @@ def queue_fragment(request: HttpRequest) -> HttpResponse:
     context, status = _queue_context(request)
     context["oob"] = True  # the counts travel with the list (hx-swap-oob)
     response = render(request, "clinicians/_queue.html", context, status=status)
-    if request.htmx and not request.htmx.history_restore_request:  # type: ignore[attr-defined]
+    # Filters and paging (they send X-Queue-Navigation) put the full-page URL in the history;
+    # a background re-fetch (the live push) does not.
+    if request.htmx and request.headers.get("X-Queue-Navigation"):  # type: ignore[attr-defined]
         query = context["query"]
         page = context["page"].number
         params = "&".join(p for p in (query, f"page={page}" if page > 1 else "") if p)
