@@ -183,6 +183,12 @@ class Times:
         return round(share * 100) if share is not None else None
 
 
+def target_text(target: timedelta) -> str:
+    """'60 min', '24 h': a target as the clinic set it."""
+    minutes = int(target.total_seconds() // 60)
+    return f"{minutes} min" if minutes < 120 or minutes % 60 else f"{minutes // 60} h"
+
+
 @dataclass(frozen=True)
 class LevelResponse:
     level: str
@@ -190,6 +196,10 @@ class LevelResponse:
     acknowledge_target: timedelta
     acknowledge: Times
     resolve: Times
+
+    @property
+    def target_text(self) -> str:
+        return target_text(self.acknowledge_target)
 
 
 def response_times(clinic: Clinic, period: Period, *, now: datetime) -> list[LevelResponse]:
@@ -363,6 +373,10 @@ class Programme:
     overdue: list[tuple[Alert, timedelta]]  # the most overdue, with how late each is
     overdue_count: int
     resolve_target: timedelta = RESOLVE_TARGET
+
+    @property
+    def resolve_target_text(self) -> str:
+        return target_text(self.resolve_target)
 
 
 def programme_metrics(clinic: Clinic, period: Period, *, now: datetime | None = None) -> Programme:

@@ -34,10 +34,11 @@ class PeriodForm(forms.Form):
         help_text="Leave empty for today.",
     )
 
-    def __init__(
-        self, *args: Any, today: date, choices: Any, default_days: int, **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: Any, *, today: date, choices: Any, default_days: int) -> None:
+        # The selector shows the period in force, the default one included.
+        data = data.copy()
+        data.setdefault("days", str(default_days))
+        super().__init__(data)
         self.today = today
         self.default_days = default_days
         field = self.fields["days"]

@@ -247,6 +247,14 @@ def test_more_overdue_alerts_than_listed_are_counted(clinic, django_assert_num_q
     assert programme.overdue_count == metrics.OVERDUE_LIST_LIMIT + 2
 
 
+@pytest.mark.parametrize(
+    ("target", "text"),
+    [(60 * MIN, "60 min"), (90 * MIN, "90 min"), (24 * HOUR, "24 h"), (150 * MIN, "150 min")],
+)
+def test_targets_read_as_the_clinic_set_them(target, text):
+    assert metrics.target_text(target) == text
+
+
 def test_last_days_ends_today_in_the_clinic_zone():
     period = Period.last_days(28, tz=PARIS, today=date(2026, 10, 15))
     assert (period.start, period.end, period.days) == (date(2026, 9, 18), date(2026, 10, 15), 28)

@@ -262,6 +262,13 @@ def test_the_chart_has_a_text_alternative_and_a_data_table(nurse, patient):
     assert "Diarrhea G2" in html[html.index("<summary>") :]
 
 
+def test_the_period_selector_shows_the_period_in_force(nurse, patient):
+    default = page(nurse, patient).content.decode()
+    assert '<option value="84" selected>12 weeks</option>' in default
+    chosen = page(nurse, patient, "?days=28").content.decode()
+    assert '<option value="28" selected>4 weeks</option>' in chosen
+
+
 def test_the_period_selector_narrows_the_window(nurse, patient):
     record_entry(patient, local(40), {"diarrhea": {"stools_over_baseline": 5}})
     record_entry(patient, local(10), {"diarrhea": {"stools_over_baseline": 2}})
