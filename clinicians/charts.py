@@ -682,13 +682,18 @@ def bars_svg(
     uid: str,
     target: float | None = None,
     target_label: str = "",
+    maximum: float | None = None,
     width: int = 560,
 ) -> str:
-    """Horizontal bars with their values written beside them, and an optional target line."""
+    """Horizontal bars with their values written beside them, and an optional target line.
+
+    The scale runs from 0 to the largest of the values, the target and ``maximum`` (e.g. 100
+    for percentages, so that 90% does not fill the width)."""
     label_space = 180
     value_space = 90
     plot = width - label_space - value_space
-    high = max([b.value for b in bars] + ([target] if target is not None else []) + [1e-9])
+    extra = [v for v in (target, maximum) if v is not None]
+    high = max([b.value for b in bars] + extra + [1e-9])
     bar_height, gap = 16, 8
     body: list[str] = []
     top = 6.0
@@ -715,7 +720,7 @@ def bars_svg(
             )
         )
         top += bar_height + gap
-    if target is not None:
+    if target is not None and bars:
         x = label_space + target / high * plot
         body.append(
             _el(

@@ -155,6 +155,7 @@ def programme_charts(programme: metrics.Programme) -> dict[str, SafeString]:
             f"{len(lowest)} patient(s) with the lowest completion in the period."
         ),
         uid="chart-completion",
+        maximum=100,
     )
     return {name: mark_safe(svg) for name, svg in charts_by_name.items()}
 

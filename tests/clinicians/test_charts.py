@@ -317,6 +317,19 @@ def test_a_target_line_sits_at_its_value_on_the_bar_scale():
     assert "Target 60 min" in texts(target)
 
 
-def test_no_bars_say_nothing_happened():
-    root = parse(charts.bars_svg([], title="t", description="d", uid="b"))
+def test_a_maximum_fixes_the_scale_of_percentages():
+    root = parse(
+        charts.bars_svg([Bar("DEMO-001", 50)], title="t", description="d", uid="b", maximum=100)
+    )
+    (bar,) = groups(root, "bar")
+    full = parse(charts.bars_svg([Bar("x", 100)], title="t", description="d", uid="b"))
+    (whole,) = groups(full, "bar")
+    assert float(bar.find(f"{SVG}rect").get("width")) == pytest.approx(
+        float(whole.find(f"{SVG}rect").get("width")) / 2
+    )
+
+
+def test_no_bars_say_nothing_happened_without_a_target_line():
+    root = parse(charts.bars_svg([], title="t", description="d", uid="b", target=60))
     assert "Nothing in this period." in texts(root)
+    assert groups(root, "target") == []
