@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from clinicians.pages import table_rows
+from clinicians.timeline import DayRow
 from diary.models import DiaryEntry, Infusion, Patient, StaffRole
 from diary.services import Baseline
 from tests.helpers import enroll, make_alert, make_clinic, make_staff, record_entry, staff_client
@@ -260,6 +262,12 @@ def test_the_chart_has_a_text_alternative_and_a_data_table(nurse, patient):
     day = local(3).date()
     assert f'<time datetime="{day.isoformat()}">' in html
     assert "Diarrhea G2" in html[html.index("<summary>") :]
+
+
+def test_the_data_table_escapes_what_it_shows():
+    html = table_rows([DayRow(date(2026, 10, 5), events=["<script>x</script> & co"])])
+    assert '<time datetime="2026-10-05">Mon 5 Oct</time>' in html
+    assert "<td>&lt;script&gt;x&lt;/script&gt; &amp; co</td>" in html
 
 
 def test_the_period_selector_shows_the_period_in_force(nurse, patient):
