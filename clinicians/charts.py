@@ -543,6 +543,11 @@ def _panel(axis: _Axis, panel: Panel, top: float, uid: str, index: int) -> list[
                 data_label=series.label,
             )
         )
+    if not any(axis.inside(day) for series in panel.series for day, _ in series.points):
+        middle = (LEFT + axis.right) / 2
+        parts.append(
+            _text(middle, (plot_top + plot_bottom) / 2, "No readings in this period.", fill=MUTED)
+        )
     return parts
 
 
