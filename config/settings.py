@@ -218,6 +218,8 @@ CELERY_BEAT_SCHEDULE = {
     "ask-followups": {"task": "alerts.tasks.ask_due_followups_task", "schedule": 300.0},
     # Missed-diary check (reference §5.6).
     "missed-diary": {"task": "alerts.tasks.check_missed_diaries_task", "schedule": 3600.0},
+    # Push reminders (diary, questionnaires due, missed doses) in each patient's time zone.
+    "send-reminders": {"task": "diary.tasks.send_reminders_task", "schedule": 900.0},
 }
 
 # --- Cache ----------------------------------------------------------------------------------
@@ -288,3 +290,8 @@ TOXWATCH_NOTIFICATION_BACKENDS: dict[str, str] = {}
 TOXWATCH_DEMO_CLINIC = "DEMO"
 TOXWATCH_MAX_BATCH = 100
 TOXWATCH_MAX_FUTURE_SKEW = timedelta(minutes=5)
+# Push notifications to patients' phones: the backend class (dotted path; the default logs),
+# the local quiet hours (start-end, may span midnight) and the local hour of the diary reminder.
+TOXWATCH_PUSH_BACKEND = os.environ.get("TOXWATCH_PUSH_BACKEND", "diary.push.ConsoleBackend")
+TOXWATCH_QUIET_HOURS = tuple(os.environ.get("TOXWATCH_QUIET_HOURS", "21:00-08:00").split("-"))
+TOXWATCH_DIARY_REMINDER_HOUR = int(os.environ.get("TOXWATCH_DIARY_REMINDER_HOUR", "18"))

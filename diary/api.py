@@ -8,6 +8,7 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Max
 from django.utils import timezone
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.pagination import CursorPagination
@@ -17,12 +18,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import LOCKED_OUT_MESSAGE, ApiError, flatten_errors
-from diary import advice, drugs, services
+from diary import advice, drugs, questionnaires, reminders, services
 from diary.access import IsPatient, patient_for_request
-from diary.models import DiaryEntry, Patient
+from diary.models import DiaryEntry, Patient, QuestionnaireResponse
 from diary.serializers import (
     BatchInSerializer,
     BatchOutSerializer,
+    DeviceInSerializer,
+    DeviceOutSerializer,
+    DeviceTokenSerializer,
+    DueListSerializer,
     EnrolledSerializer,
     EnrollSerializer,
     EntryInSerializer,
@@ -30,8 +35,11 @@ from diary.serializers import (
     MeSerializer,
     OffsetDateTimeField,
     RefreshSerializer,
+    ResponseInSerializer,
+    ResponseOutSerializer,
     TokenObtainSerializer,
     TokenPairSerializer,
+    TrendsSerializer,
 )
 from diary.tokens import RefreshTokenInvalid, revoke_refresh_token, rotate_refresh_token
 
@@ -211,6 +219,7 @@ class MeView(PatientView):
                 for f in followups
             ],
             "urgent_advice": advice.urgent_line(patient.clinic),
+            "questionnaires_due": questionnaires.due_count(patient=patient),
         }
         return Response(MeSerializer(data).data)
 
@@ -326,3 +335,205 @@ class EntryBatchView(PatientView):
                 prepared.append((position, None, errors))
         results = services.submit_batch(patient=self.patient, entries=prepared)
         return Response({"results": results})
+
+
+# --- questionnaires and devices -------------------------------------------------------------
+
+
+def _since(request: Request) -> Any:
+    since = request.query_params.get("since")
+    if not since:
+        return None
+    try:
+        return OffsetDateTimeField().to_internal_value(since)
+    except serializers.ValidationError as exc:
+        raise ApiError(
+            code="invalid", message="Check the query.", fields=flatten_errors({"since": exc.detail})
+        ) from None
+
+
+class QuestionnairesDueView(PatientView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "Accept-Language",
+                str,
+                OpenApiParameter.HEADER,
+                description="The language of the item texts the clinic loaded (default en).",
+            )
+        ],
+        responses={200: DueListSerializer},
+        summary="Questionnaires due or overdue now, with their definitions",
+        tags=["questionnaires"],
+    )
+    def get(self, request: Request) -> Response:
+        due = questionnaires.due_occasions(patient=self.patient)
+        languages = questionnaires.languages_from(request.headers.get("Accept-Language"))
+        texts = questionnaires.texts_for({d.instrument.code for d in due}, languages)
+        results = [
+            {
+                "instrument": d.instrument.code,
+                "version": d.instrument.version,
+                "title": texts.get(d.instrument.code, {}).get("title") or d.instrument.title,
+                "state": d.state,
+                "due_on": d.occasion.due_on,
+                "window_opens_at": d.opens_at,
+                "window_closes_at": d.closes_at,
+                "definition": questionnaires.definition(
+                    d.instrument, texts.get(d.instrument.code, {})
+                ),
+            }
+            for d in due
+        ]
+        return Response(DueListSerializer({"count": len(results), "results": results}).data)
+
+
+class ResponsePagination(CursorPagination):
+    ordering = ("-completed_at", "-id")
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+
+
+class ResponseListCreateView(PatientView, generics.GenericAPIView):
+    pagination_class = ResponsePagination
+    serializer_class = ResponseOutSerializer
+
+    def get_queryset(self) -> Any:
+        return QuestionnaireResponse.objects.filter(patient=self.patient)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "since",
+                str,
+                description="Only responses completed at or after this ISO-8601 time.",
+            ),
+            OpenApiParameter("instrument", str, description="Only this instrument's responses."),
+        ],
+        responses={200: ResponseOutSerializer(many=True)},
+        summary="Your questionnaire responses, newest first",
+        tags=["questionnaires"],
+    )
+    def get(self, request: Request) -> Response:
+        queryset = self.get_queryset()
+        since = _since(request)
+        if since is not None:
+            queryset = queryset.filter(completed_at__gte=since)
+        instrument = request.query_params.get("instrument")
+        if instrument:
+            queryset = queryset.filter(instrument=instrument)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(ResponseOutSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=ResponseInSerializer,
+        responses={201: ResponseOutSerializer, 200: ResponseOutSerializer, 400: ERROR, 422: ERROR},
+        summary="Send a completed questionnaire (idempotent by its id); scores come back",
+        tags=["questionnaires"],
+    )
+    def post(self, request: Request) -> Response:
+        body = ResponseInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            submitted = questionnaires.submit_response(
+                patient=self.patient, data=body.validated_data
+            )
+        except questionnaires.IdConflict:
+            raise ApiError(
+                code="id_conflict",
+                message="A response with this id already exists with different answers.",
+                status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
+                fields={"id": ["This id is already used by a different response."]},
+            ) from None
+        except DjangoValidationError as exc:
+            raise ApiError(
+                code="invalid", message="Check the highlighted answers.", fields=_django_errors(exc)
+            ) from None
+        return Response(
+            ResponseOutSerializer(submitted.response).data,
+            status=status.HTTP_201_CREATED if submitted.created else status.HTTP_200_OK,
+        )
+
+
+class ResponseDetailView(PatientView):
+    @extend_schema(
+        responses={200: ResponseOutSerializer, 404: ERROR},
+        summary="One of your questionnaire responses",
+        tags=["questionnaires"],
+    )
+    def get(self, request: Request, pk: Any) -> Response:
+        response = QuestionnaireResponse.objects.filter(patient=self.patient, pk=pk).first()
+        if response is None:
+            raise ApiError(code="not_found", message="Not found.", status_code=404)
+        return Response(ResponseOutSerializer(response).data)
+
+
+class TrendsView(PatientView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("instrument", str, description="Only this instrument."),
+            OpenApiParameter(
+                "since", str, description="Only responses completed at or after this time."
+            ),
+        ],
+        responses={200: TrendsSerializer},
+        summary="Your scores over time, per questionnaire and scale, oldest first",
+        tags=["questionnaires"],
+    )
+    def get(self, request: Request) -> Response:
+        data = questionnaires.trends(
+            patient=self.patient,
+            instrument=request.query_params.get("instrument") or None,
+            since=_since(request),
+        )
+        return Response(TrendsSerializer({"instruments": data}).data)
+
+
+class _BodyOnDeleteSchema(AutoSchema):
+    """Documents the body of DELETE /devices/: the token goes in the body, never in the URL
+    (URLs end up in logs). drf-spectacular documents bodies of POST, PUT and PATCH only."""
+
+    def _get_request_body(self, direction: str = "request") -> Any:
+        if self.method != "DELETE":
+            return super()._get_request_body(direction)
+        self.method = "POST"
+        try:
+            return super()._get_request_body(direction)
+        finally:
+            self.method = "DELETE"
+
+
+class DevicesView(PatientView):
+    schema = _BodyOnDeleteSchema()
+
+    @extend_schema(
+        request=DeviceInSerializer,
+        responses={201: DeviceOutSerializer, 200: DeviceOutSerializer, 400: ERROR},
+        summary="Register this phone for push reminders (again: refreshes it)",
+        tags=["devices"],
+    )
+    def post(self, request: Request) -> Response:
+        body = DeviceInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        device, created = reminders.register_device(
+            patient=self.patient,
+            platform=body.validated_data["platform"],
+            token=body.validated_data["token"],
+        )
+        return Response(
+            DeviceOutSerializer(device).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        request=DeviceTokenSerializer,
+        responses={204: None, 400: ERROR},
+        summary="Stop push reminders to this phone (e.g. at sign-out)",
+        tags=["devices"],
+    )
+    def delete(self, request: Request) -> Response:
+        body = DeviceTokenSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        reminders.unregister_device(patient=self.patient, token=body.validated_data["token"])
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -560,3 +560,189 @@ class ClinicianObservation(models.Model):
         if self.status == GradeStatus.INSUFFICIENT:
             data["missing"] = list(self.missing)
         return data
+
+
+# --- questionnaires, devices and reminders ------------------------------------------------------
+
+
+class ScheduleAnchor(models.TextChoices):
+    START = "start", "Every N days from the start date"
+    INFUSION = "infusion", "Each T-DXd infusion (cycle day 1), then every N days"
+
+
+class QuestionnaireSchedule(models.Model):
+    """When one instrument is due for one patient: its occasions and their visit windows.
+
+    Occasions are computed, not stored (``diary.instruments.schedule``): every ``cadence_days``
+    from ``starts_on``, or, anchored on infusions, on each recorded infusion day and every
+    ``cadence_days`` after the last one. An occasion may be answered from ``window_before_days``
+    before its due day to ``window_after_days`` after it, in the patient's time zone.
+    """
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="questionnaire_schedules"
+    )
+    instrument = models.CharField(max_length=40, help_text="An instrument code, e.g. qlq_c30.")
+    cadence_days = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    anchor = models.CharField(
+        max_length=20, choices=ScheduleAnchor.choices, default=ScheduleAnchor.START
+    )
+    starts_on = models.DateField(help_text="The first due day (with no infusion recorded yet).")
+    window_before_days = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(30)]
+    )
+    window_after_days = models.PositiveSmallIntegerField(
+        default=3, validators=[MaxValueValidator(30)]
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["patient", "instrument"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "instrument"], name="one_schedule_per_patient_instrument"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} every {self.cadence_days} days for {self.patient_id}"
+
+
+class QuestionnaireResponseQuerySet(models.QuerySet["QuestionnaireResponse"]):
+    def for_instrument(self, instrument: str) -> QuestionnaireResponseQuerySet:
+        return self.filter(instrument=instrument)
+
+
+class QuestionnaireResponse(models.Model):
+    """One completed questionnaire. Append-only; the id is made on the phone (idempotency).
+
+    ``answers`` maps item codes to the coded answers as given (never the licensed wording);
+    ``scores`` maps scale codes to the scores computed on the server by the instrument's
+    scoring at ``instrument_version``.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="questionnaire_responses"
+    )
+    instrument = models.CharField(max_length=40)
+    instrument_version = models.CharField(max_length=20)
+    answers = models.JSONField(default=dict)
+    scores = models.JSONField(default=dict)
+    completed_at = models.DateTimeField(help_text="When the patient finished (phone clock).")
+    completed_offset_minutes = models.SmallIntegerField(
+        default=0, help_text="The phone's UTC offset at completion, in minutes."
+    )
+    received_at = models.DateTimeField(default=timezone.now)
+    due_on = models.DateField(
+        null=True, blank=True, help_text="The scheduled occasion this response fulfils, if any."
+    )
+    content_hash = models.CharField(max_length=64, editable=False)
+
+    objects = QuestionnaireResponseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-completed_at"]
+        indexes = [
+            models.Index(
+                fields=["patient", "instrument", "-completed_at"], name="response_patient_instr"
+            ),
+            models.Index(fields=["patient", "-completed_at"], name="response_patient_completed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} response {self.id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("Questionnaire responses are append-only.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnlyError("Questionnaire responses are never deleted.")
+
+    def local_completed_at(self) -> Any:
+        tz = timezone.get_fixed_timezone(timedelta(minutes=self.completed_offset_minutes))
+        return self.completed_at.astimezone(tz)
+
+
+class InstrumentText(models.Model):
+    """Licensed item wording loaded by a clinic (``manage.py load_instrument_texts``).
+
+    The repository ships item codes, response ranges and scoring only; the app shows the loaded
+    text for an item code in the patient's language, or the code when none is loaded.
+    """
+
+    instrument = models.CharField(max_length=40)
+    language = models.CharField(max_length=10, help_text="A language tag such as en or fr.")
+    code = models.CharField(max_length=60, help_text="An item code or a response label key.")
+    text = models.TextField()
+    loaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["instrument", "language", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instrument", "language", "code"], name="one_text_per_code_language"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} {self.language} {self.code}"
+
+
+class DevicePlatform(models.TextChoices):
+    FCM = "fcm", "Firebase Cloud Messaging (Android)"
+    APNS = "apns", "Apple Push Notification service (iOS)"
+
+
+class Device(models.Model):
+    """A phone's push token. Stored because pushing needs it; never logged or shown in full."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="devices")
+    platform = models.CharField(max_length=10, choices=DevicePlatform.choices)
+    token = models.CharField(max_length=512, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    registered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["patient", "-registered_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_platform_display()} device {self.pk}"
+
+    @property
+    def token_hint(self) -> str:
+        return f"…{self.token[-6:]}"
+
+
+class ReminderKind(models.TextChoices):
+    DIARY = "diary", "Diary due"
+    QUESTIONNAIRE = "questionnaire", "Questionnaire due"
+    MISSED_DOSE = "missed_dose", "Missed dose"
+
+
+class ReminderLog(models.Model):
+    """One reminder per patient, kind and occasion: the row is claimed before anything is sent."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=20, choices=ReminderKind.choices)
+    occasion = models.CharField(max_length=100, help_text="e.g. the local date, or instrument:due")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    devices = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "kind", "occasion"], name="one_reminder_per_occasion"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} reminder {self.occasion} for {self.patient_id}"

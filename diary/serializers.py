@@ -16,7 +16,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from diary import grading
-from diary.models import AlertLevel, DiaryEntry, Reporter
+from diary.models import (
+    AlertLevel,
+    DevicePlatform,
+    DiaryEntry,
+    QuestionnaireResponse,
+    Reporter,
+)
 
 
 class StrictSerializer(serializers.Serializer):
@@ -344,3 +350,194 @@ class MeSerializer(serializers.Serializer):
         many=True, help_text="Questions the care team wants asked again now."
     )
     urgent_advice = serializers.CharField()
+    questionnaires_due = serializers.IntegerField(
+        help_text="How many questionnaires are due or overdue now (/questionnaires/due/)."
+    )
+
+
+# --- questionnaires and devices -------------------------------------------------------------
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": (
+            "Item code -> coded answer (a whole number in the item's range; null or absent: "
+            "not answered, allowed for optional items only). Follow-up items must be left out "
+            "when their `enable_when` condition does not hold."
+        ),
+        "additionalProperties": {"type": "integer", "nullable": True},
+        "example": {"PROCTCAE_16A": 2, "PROCTCAE_9A": 0},
+    }
+)
+class AnswersField(serializers.Field):
+    default_error_messages = {
+        "not_object": "Send the answers as an object of item code -> answer.",
+        "too_many": "Too many answers.",
+    }
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            self.fail("not_object")
+        if len(data) > 200:
+            self.fail("too_many")
+        return {str(code): value for code, value in data.items()}
+
+    def to_representation(self, value: dict[str, Any]) -> dict[str, Any]:
+        return value
+
+
+class ResponseInSerializer(StrictSerializer):
+    id = serializers.UUIDField(
+        help_text="Made on the phone; the same id with the same body is a safe replay."
+    )
+    instrument = serializers.CharField(max_length=40, help_text="An instrument code.")
+    version = serializers.CharField(
+        max_length=20,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The version answered, as given by /questionnaires/due/ (default: current).",
+    )
+    completed_at = OffsetDateTimeField(help_text="ISO-8601 with the phone's UTC offset.")
+    answers = AnswersField()
+
+    def validate_completed_at(self, value: datetime) -> datetime:
+        if value > timezone.now() + settings.TOXWATCH_MAX_FUTURE_SKEW:
+            raise serializers.ValidationError(
+                "This time is in the future. Check the phone's clock."
+            )
+        return value
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": "Scale code -> score (null when the scale cannot be scored).",
+        "additionalProperties": {"type": "number", "nullable": True},
+        "example": {"QL2": 66.67, "PF2": 80.0, "FA": 33.33},
+    }
+)
+class ScoresField(serializers.JSONField):
+    pass
+
+
+class ResponseOutSerializer(serializers.ModelSerializer):
+    version = serializers.CharField(source="instrument_version")
+    completed_at = serializers.SerializerMethodField()
+    answers = AnswersField()
+    scores = ScoresField()
+
+    class Meta:
+        model = QuestionnaireResponse
+        fields = [
+            "id",
+            "instrument",
+            "version",
+            "completed_at",
+            "received_at",
+            "due_on",
+            "answers",
+            "scores",
+        ]
+
+    def get_completed_at(self, response: QuestionnaireResponse) -> str:
+        return response.local_completed_at().isoformat()
+
+
+class EnableWhenSerializer(serializers.Serializer):
+    item = serializers.CharField()
+    greater_than = serializers.IntegerField()
+
+
+class AnswerOptionSerializer(serializers.Serializer):
+    value = serializers.IntegerField()
+    text = serializers.CharField()
+
+
+class ItemDefinitionSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField(  # type: ignore[assignment]  # the field name of the answer
+        help_text="A short public label (symptom and attribute, scale)."
+    )
+    text = serializers.CharField(
+        help_text="The wording loaded by the clinic in your language, or the item code."
+    )
+    text_loaded = serializers.BooleanField()
+    required = serializers.BooleanField()  # type: ignore[assignment]
+    group = serializers.CharField(allow_null=True)
+    enable_when = EnableWhenSerializer(
+        allow_null=True, help_text="Ask only when that item's answer is greater than this."
+    )
+    answers = AnswerOptionSerializer(many=True)
+
+
+class ScaleDefinitionSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    kind = serializers.CharField()
+    higher_is_better = serializers.BooleanField()
+    minimum = serializers.IntegerField()
+    maximum = serializers.IntegerField()
+
+
+class InstrumentDefinitionSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    version = serializers.CharField()
+    title = serializers.CharField()
+    recall = serializers.CharField()
+    licensed = serializers.BooleanField()
+    items = ItemDefinitionSerializer(many=True)
+    scales = ScaleDefinitionSerializer(many=True)
+
+
+class DueSerializer(serializers.Serializer):
+    instrument = serializers.CharField()
+    version = serializers.CharField()
+    title = serializers.CharField()
+    state = serializers.ChoiceField(choices=["due", "overdue"])
+    due_on = serializers.DateField(help_text="The due day, in your time zone.")
+    window_opens_at = OffsetDateTimeField(help_text="Local midnight of the first day.")
+    window_closes_at = OffsetDateTimeField(help_text="Answer before this time.")
+    definition = InstrumentDefinitionSerializer()
+
+
+class DueListSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = DueSerializer(many=True)
+
+
+class TrendPointSerializer(serializers.Serializer):
+    completed_at = OffsetDateTimeField(help_text="With the phone's offset at the time.")
+    value = serializers.FloatField()
+    response = serializers.UUIDField()
+
+
+class TrendScaleSerializer(ScaleDefinitionSerializer):
+    points = TrendPointSerializer(many=True)
+
+
+class TrendSerializer(serializers.Serializer):
+    instrument = serializers.CharField()
+    title = serializers.CharField()
+    scales = TrendScaleSerializer(many=True)
+
+
+class TrendsSerializer(serializers.Serializer):
+    instruments = TrendSerializer(many=True)
+
+
+class DeviceInSerializer(StrictSerializer):
+    platform = serializers.ChoiceField(choices=DevicePlatform.choices)
+    token = serializers.CharField(
+        min_length=8, max_length=512, help_text="The FCM registration token or APNs device token."
+    )
+
+
+class DeviceTokenSerializer(StrictSerializer):
+    token = serializers.CharField(min_length=8, max_length=512)
+
+
+class DeviceOutSerializer(serializers.Serializer):
+    platform = serializers.ChoiceField(choices=DevicePlatform.choices)
+    registered_at = serializers.DateTimeField()

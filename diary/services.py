@@ -23,7 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from diary import drugs, grading
+from diary import drugs, grading, questionnaires
 from diary.models import (
     RISK_FACTOR_FIELDS,
     AlertLevel,
@@ -154,6 +154,7 @@ def enroll_patient(
         )
         course.full_clean(exclude=["patient"])
         course.save()
+        questionnaires.create_default_schedules(patient=patient, course=course)
         code = issue_enrollment_code(patient=patient, created_by=created_by)
     logger.info("patient enrolled patient_id=%s clinic_id=%s", patient.pk, clinic.pk)
     return patient, code

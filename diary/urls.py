@@ -11,6 +11,19 @@ urlpatterns = [
     path("entries/", api.EntryListCreateView.as_view(), name="entries"),
     path("entries/batch/", api.EntryBatchView.as_view(), name="entries-batch"),
     path("entries/<uuid:pk>/", api.EntryDetailView.as_view(), name="entry-detail"),
+    path("questionnaires/due/", api.QuestionnairesDueView.as_view(), name="questionnaires-due"),
+    path(
+        "questionnaires/responses/",
+        api.ResponseListCreateView.as_view(),
+        name="questionnaire-responses",
+    ),
+    path(
+        "questionnaires/responses/<uuid:pk>/",
+        api.ResponseDetailView.as_view(),
+        name="questionnaire-response-detail",
+    ),
+    path("questionnaires/trends/", api.TrendsView.as_view(), name="questionnaire-trends"),
+    path("devices/", api.DevicesView.as_view(), name="devices"),
     path(
         "staff/patients/<str:subject_id>/observations/",
         staff_api.ObservationsView.as_view(),

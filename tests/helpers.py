@@ -120,3 +120,37 @@ def staff_client(user: Any) -> Any:
     client = Client()
     client.force_login(user)
     return client
+
+
+def response_body(
+    instrument: str = "qol_rating",
+    answers: dict[str, Any] | None = None,
+    *,
+    completed_at: datetime | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A questionnaire response as the app sends it (default: a QoL rating of 7)."""
+    when = completed_at or (timezone.now() - timedelta(minutes=5))
+    body: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "instrument": instrument,
+        "completed_at": when.astimezone(timezone.get_fixed_timezone(60)).isoformat(),
+        "answers": answers if answers is not None else {"QOL": 7},
+    }
+    body.update(extra)
+    return body
+
+
+class RecordingPushBackend:
+    """A push backend for tests: remembers what was sent (set TOXWATCH_PUSH_BACKEND to it)."""
+
+    sent: list[tuple[int, Any, str]] = []
+    rejected_tokens: set[str] = set()
+
+    def send(self, device: Any, message: Any, *, key: str) -> Any:
+        from diary.push import PushResult
+
+        if device.token in self.rejected_tokens:
+            return PushResult(delivered=False, unregistered=True)
+        RecordingPushBackend.sent.append((device.pk, message, key))
+        return PushResult(delivered=True)

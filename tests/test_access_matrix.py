@@ -7,7 +7,7 @@ from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
 from diary.models import StaffRole
-from tests.helpers import enrolled_client, entry_body, make_clinic, make_staff
+from tests.helpers import enrolled_client, entry_body, make_clinic, make_staff, response_body
 
 pytestmark = pytest.mark.django_db
 
@@ -17,6 +17,13 @@ PATIENT_ENDPOINTS = [
     ("post", "/api/v1/entries/"),
     ("post", "/api/v1/entries/batch/"),
     ("get", "/api/v1/entries/{entry}/"),
+    ("get", "/api/v1/questionnaires/due/"),
+    ("get", "/api/v1/questionnaires/responses/"),
+    ("post", "/api/v1/questionnaires/responses/"),
+    ("get", "/api/v1/questionnaires/responses/{response}/"),
+    ("get", "/api/v1/questionnaires/trends/"),
+    ("post", "/api/v1/devices/"),
+    ("delete", "/api/v1/devices/"),
 ]
 
 
@@ -28,8 +35,14 @@ def world():
     _, other_clinic_client = enrolled_client(b)
     body = entry_body()
     assert owner_client.post("/api/v1/entries/", body, format="json").status_code == 201
+    answered = response_body()
+    assert (
+        owner_client.post("/api/v1/questionnaires/responses/", answered, format="json").status_code
+        == 201
+    )
     return {
         "entry": body["id"],
+        "response": answered["id"],
         "owner": owner_client,
         "same_clinic_patient": same_clinic_client,
         "other_clinic_patient": other_clinic_client,
@@ -39,10 +52,20 @@ def world():
 
 
 def call(client, method, path, world):
-    url = path.format(entry=world["entry"])
+    url = path.format(entry=world["entry"], response=world["response"])
+    device = {"platform": "fcm", "token": "matrix-token-0001"}
     if method == "post":
-        payload = {"entries": [entry_body()]} if "batch" in url else entry_body()
+        if "batch" in url:
+            payload = {"entries": [entry_body()]}
+        elif "questionnaires" in url:
+            payload = response_body()
+        elif "devices" in url:
+            payload = device
+        else:
+            payload = entry_body()
         return client.post(url, payload, format="json")
+    if method == "delete":
+        return client.delete(url, {"token": device["token"]}, format="json")
     return client.get(url)
 
 
@@ -56,7 +79,17 @@ def test_anonymous_callers_are_401(world, method, path):
 @pytest.mark.parametrize("method,path", PATIENT_ENDPOINTS)
 def test_the_owner_reaches_every_endpoint(world, method, path):
     response = call(world["owner"], method, path, world)
-    assert response.status_code in {200, 201}
+    assert response.status_code in {200, 201, 204}
+
+
+@pytest.mark.parametrize("who", ["same_clinic_patient", "other_clinic_patient"])
+def test_other_patients_never_see_the_questionnaire_response(world, who):
+    client = world[who]
+    path = "/api/v1/questionnaires/responses/{response}/"
+    assert call(client, "get", path, world).status_code == 404
+    listed = client.get("/api/v1/questionnaires/responses/").json()["results"]
+    assert world["response"] not in [r["id"] for r in listed]
+    assert client.get("/api/v1/questionnaires/trends/").json() == {"instruments": []}
 
 
 @pytest.mark.parametrize("who", ["same_clinic_patient", "other_clinic_patient"])
@@ -76,12 +109,13 @@ def test_staff_signed_in_to_the_site_have_no_mobile_api_access(world, role, meth
     assert call(client, method, path, world).status_code == 401
 
 
-def test_a_token_of_a_user_who_is_not_a_patient_is_403(world):
+@pytest.mark.parametrize("method,path", PATIENT_ENDPOINTS)
+def test_a_token_of_a_user_who_is_not_a_patient_is_403(world, method, path):
     from rest_framework_simplejwt.tokens import AccessToken
 
     user = make_staff(world["clinic_a"])
     client = APIClient(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
-    response = client.get("/api/v1/me/")
+    response = call(client, method, path, world)
     assert response.status_code == 403
     assert response.json()["code"] == "not_a_patient"
 
