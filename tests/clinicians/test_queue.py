@@ -246,9 +246,7 @@ def test_times_are_shown_in_the_clinics_time_zone():
     tokyo = make_clinic("TYO", timezone="Asia/Tokyo")
     nurse = make_staff(tokyo)
     alert = make_alert(patient(tokyo, 1))
-    Alert.objects.filter(pk=alert.pk).update(
-        due_at=datetime(2031, 5, 6, 23, 30, tzinfo=UTC)
-    )
+    Alert.objects.filter(pk=alert.pk).update(due_at=datetime(2031, 5, 6, 23, 30, tzinfo=UTC))
     html = staff_client(nurse).get("/staff/").content.decode()
     assert "Wed 7 May 08:30" in html  # 23:30 UTC is 08:30 the next day in Tokyo
     assert "Asia/Tokyo time" in html
