@@ -227,16 +227,6 @@ def programme(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_view(Can.EXPORT)
-def exports(request: HttpRequest) -> HttpResponse:
-    """Placeholder for the exports page (built in its own branch)."""
-    return render(
-        request,
-        "clinicians/placeholder.html",
-        {"title": "Exports", "text": "Trial exports are coming."},
-    )
-
-
 @staff_view(Can.VIEW)
 def live(request: HttpRequest) -> HttpResponse:
     """Placeholder for the live push stream (built in its own branch): nothing to stream."""

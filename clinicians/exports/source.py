@@ -193,13 +193,15 @@ def diary_records(scope: Scope, chunk: int = CHUNK) -> Iterator[DiaryRecord]:
 
 def _with_grades(batch: list[tuple[Any, ...]]) -> Iterator[DiaryRecord]:
     grades: dict[UUID, list[GradeRow]] = {}
-    for entry_id, *fields in (
+    for entry_id, term, grade, status, ctcae, grading_version in (
         EntryGrade.objects.current()
         .filter(entry_id__in=[row[0] for row in batch])
         .order_by("entry_id", "term")
         .values_list("entry_id", "term", "grade", "status", "ctcae_version", "grading_version")
     ):
-        grades.setdefault(entry_id, []).append(GradeRow(*fields))
+        grades.setdefault(entry_id, []).append(
+            GradeRow(term, grade, status, ctcae, grading_version)
+        )
     for row in batch:
         entry_id, subject, recorded, offset, received, reporter, symptoms = row[:7]
         medications = {
@@ -309,7 +311,7 @@ def diary_reports(scope: Scope, chunk: int = CHUNK) -> Iterator[Report]:
         .iterator(chunk_size=chunk)
     )
     for subject, term, recorded, offset, grade in rows:
-        yield Report(subject, term, local(recorded, offset), grade)
+        yield Report(subject, term, local(recorded, offset), grade or 0)  # never None (filtered)
 
 
 def clinician_reports(scope: Scope, chunk: int = CHUNK) -> Iterator[Report]:
@@ -322,4 +324,5 @@ def clinician_reports(scope: Scope, chunk: int = CHUNK) -> Iterator[Report]:
         .iterator(chunk_size=chunk)
     )
     for subject, term, observed, grade in rows:
-        yield Report(subject, term, observed.astimezone(scope.clinic_timezone), grade)
+        # grade is never None here (filtered): ``or 0`` only satisfies the type checker.
+        yield Report(subject, term, observed.astimezone(scope.clinic_timezone), grade or 0)

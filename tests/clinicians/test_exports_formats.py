@@ -13,7 +13,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from clinicians.exports import services, vocabulary
-from clinicians.exports.models import Export, ExportStatus
+from clinicians.exports.models import ExportStatus
 from diary.models import StaffRole
 from tests.helpers import export_cohort, make_clinic, make_staff, report
 
@@ -57,14 +57,14 @@ def run(cohort, fmt, *, instruments=None, date_from=date(2025, 3, 1), date_to=da
     return export
 
 
-def read_zip_csv(export: Export, name: str) -> list[dict[str, str]]:
+def read_zip_csv(export, name: str) -> list[dict[str, str]]:
     with zipfile.ZipFile(export.path) as archive:
         assert archive.testzip() is None
         with archive.open(name) as raw:
             return list(csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8", newline="")))
 
 
-def all_bytes(export: Export) -> bytes:
+def all_bytes(export) -> bytes:
     if export.path.suffix == ".zip":
         with zipfile.ZipFile(export.path) as archive:
             return b"".join(archive.read(name) for name in archive.namelist())
@@ -230,7 +230,7 @@ def test_qs_holds_pro_ctcae_items_with_their_answer_words_and_derived_composites
 # --- FHIR -------------------------------------------------------------------------------------
 
 
-def fhir_resources(export: Export) -> tuple[Bundle, list[dict]]:
+def fhir_resources(export):
     text = export.path.read_text(encoding="utf-8")
     bundle = Bundle.model_validate_json(text)  # the library reads the whole Bundle back
     return bundle, [entry["resource"] for entry in json.loads(text)["entry"]]

@@ -51,7 +51,7 @@ SURVEY = [
         ]
     }
 ]
-MODELS = {
+MODELS: dict[str, Any] = {
     "Observation": Observation,
     "AdverseEvent": AdverseEvent,
     "QuestionnaireResponse": QuestionnaireResponse,

@@ -162,7 +162,7 @@ def _qs(scope: Scope, out: Any, study: str, tick: Tick) -> None:
                 ]
             )
         labels = {scale.code: scale.label for scale in instrument.scales}
-        for code, value in q.scores.items():
+        for code, score in q.scores.items():
             seq[q.subject_id] += 1
             out.writerow(
                 [
@@ -175,10 +175,10 @@ def _qs(scope: Scope, out: Any, study: str, tick: Tick) -> None:
                     labels.get(code, code)[:40],
                     category,
                     code if code in vocabulary.PROCTCAE_SYMPTOM_NAMES else "",
-                    text(value),
-                    text(value),
-                    _number(value),
-                    "NOT DONE" if value is None else "",
+                    text(score),
+                    text(score),
+                    _number(score),
+                    "NOT DONE" if score is None else "",
                     "Y",
                     "STUDY SUBJECT",
                     when,
