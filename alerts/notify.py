@@ -3,9 +3,9 @@
 `deliver_notification` (alerts.services) claims an outbox row and calls the backend of its
 channel with the notification id as the idempotency key. Backends are chosen per channel by the
 ``TOXWATCH_NOTIFICATION_BACKENDS`` setting (dotted paths); the defaults are the dashboard push,
-Django e-mail for e-mail, and the console for SMS, pager and the patient app. Messages carry ids,
-levels and kinds only: no patient data leaves through a notification (the nurse opens the
-dashboard to see it).
+Django e-mail for e-mail, the console for SMS and pager, and a push to the patient's phones for
+the patient app. Messages carry ids, levels and kinds only: no patient data leaves through a
+notification (the nurse opens the dashboard to see it).
 """
 
 from __future__ import annotations
@@ -79,12 +79,38 @@ class EmailBackend:
         ).send()
 
 
+class PatientPushBackend:
+    """The patient channel: a push to the patient's registered phones (``diary.push``, whose own
+    backend is chosen by TOXWATCH_PUSH_BACKEND). The push only asks the patient to open the app,
+    where the advice is; the collapse key keeps one such push per alert on the lock screen."""
+
+    def send(self, notification: Notification, *, key: str) -> None:
+        from diary import push
+
+        delivered = push.send_to_patient(
+            patient=notification.alert.patient_id,
+            message=push.PushMessage(
+                title="ToxWatch",
+                body="Your care team has a message for you. Open ToxWatch now.",
+                kind="care_team_message",
+                collapse_key=f"alert-{notification.alert_id}",
+            ),
+            key=f"notification-{key}",
+        )
+        logger.info(
+            "notification channel=patient key=%s alert_id=%s devices=%s",
+            key,
+            notification.alert_id,
+            delivered,
+        )
+
+
 DEFAULT_BACKENDS = {
     "dashboard": "alerts.notify.DashboardBackend",
     "email": "alerts.notify.EmailBackend",
     "sms": "alerts.notify.ConsoleBackend",
     "pager": "alerts.notify.ConsoleBackend",
-    "patient": "alerts.notify.ConsoleBackend",
+    "patient": "alerts.notify.PatientPushBackend",
 }
 
 

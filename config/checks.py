@@ -38,3 +38,37 @@ def production_settings(app_configs: Any, **kwargs: Any) -> list[Error]:
     if settings.DEBUG:
         errors.append(Error("DEBUG is on.", hint="Unset DJANGO_DEBUG.", id="toxwatch.E004"))
     return errors
+
+
+@register()
+def reminder_settings(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """Bad reminder settings would make every beat run fail: refuse them at start-up."""
+    from datetime import time
+
+    from django.utils.module_loading import import_string
+
+    errors: list[Error] = []
+    hours = settings.TOXWATCH_QUIET_HOURS
+    try:
+        start, end = hours
+        time.fromisoformat(start), time.fromisoformat(end)
+    except (TypeError, ValueError):
+        errors.append(
+            Error(
+                f"TOXWATCH_QUIET_HOURS {hours!r} is not two local times.",
+                hint='Set it like "21:00-08:00" (start-end; "00:00-00:00" for none).',
+                id="toxwatch.E010",
+            )
+        )
+    if not 0 <= settings.TOXWATCH_DIARY_REMINDER_HOUR <= 23:
+        errors.append(Error("TOXWATCH_DIARY_REMINDER_HOUR must be 0-23.", id="toxwatch.E011"))
+    try:
+        import_string(settings.TOXWATCH_PUSH_BACKEND)
+    except ImportError:
+        errors.append(
+            Error(
+                f"TOXWATCH_PUSH_BACKEND {settings.TOXWATCH_PUSH_BACKEND!r} cannot be imported.",
+                id="toxwatch.E012",
+            )
+        )
+    return errors

@@ -299,6 +299,8 @@ TOXWATCH_MAX_FUTURE_SKEW = timedelta(minutes=5)
 TOXWATCH_PUSH_BACKEND = os.environ.get("TOXWATCH_PUSH_BACKEND", "diary.push.ConsoleBackend")
 TOXWATCH_QUIET_HOURS = tuple(os.environ.get("TOXWATCH_QUIET_HOURS", "21:00-08:00").split("-"))
 TOXWATCH_DIARY_REMINDER_HOUR = int(os.environ.get("TOXWATCH_DIARY_REMINDER_HOUR", "18"))
+# The patient channel of alerts pushes through the same backend (alerts.notify).
+
 # Trial exports: written to a private folder that no URL serves (never under static or media),
 # downloadable for TOXWATCH_EXPORT_HOURS after they are ready, then deleted by beat.
 TOXWATCH_EXPORT_DIR = Path(os.environ.get("TOXWATCH_EXPORT_DIR", BASE_DIR / "var" / "exports"))

@@ -14,10 +14,15 @@ from diary.access import staff_member_for
 from diary.models import (
     AdviceOverride,
     Clinic,
+    Device,
     DiaryEntry,
     EnrollmentCode,
     Infusion,
+    InstrumentText,
     Patient,
+    QuestionnaireResponse,
+    QuestionnaireSchedule,
+    ReminderLog,
     StaffMember,
     TreatmentCourse,
 )
@@ -185,3 +190,68 @@ class EnrollmentCodeAdmin(ClinicScopedAdmin):
 class AdviceOverrideAdmin(ClinicScopedAdmin):
     list_display = ["clinic", "term", "grade"]
     list_filter = ["term"]
+
+
+# --- questionnaires, devices, reminders -----------------------------------------------------
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(QuestionnaireSchedule)
+class QuestionnaireScheduleAdmin(ClinicScopedAdmin):
+    clinic_lookup = "patient__clinic"
+    list_display = ["patient", "instrument", "cadence_days", "anchor", "starts_on", "active"]
+    list_filter = ["instrument", "anchor", "active"]
+    search_fields = ["patient__subject_id"]
+
+
+@admin.register(QuestionnaireResponse)
+class QuestionnaireResponseAdmin(ReadOnlyMixin, ClinicScopedAdmin):
+    """Read-only: responses are append-only and come from the app."""
+
+    clinic_lookup = "patient__clinic"
+    list_display = ["id", "patient", "instrument", "instrument_version", "completed_at", "due_on"]
+    list_filter = ["instrument"]
+    search_fields = ["patient__subject_id"]
+    date_hierarchy = "completed_at"
+
+
+@admin.register(Device)
+class DeviceAdmin(ReadOnlyMixin, ClinicScopedAdmin):
+    """Which patients can be reached by push; the token itself is never shown."""
+
+    clinic_lookup = "patient__clinic"
+    list_display = ["pk", "patient", "platform", "token_hint", "registered_at"]
+    list_filter = ["platform"]
+    search_fields = ["patient__subject_id"]
+    exclude = ["token"]
+    readonly_fields = ["token_hint"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return True  # staff may cut off a lost phone
+
+
+@admin.register(ReminderLog)
+class ReminderLogAdmin(ReadOnlyMixin, ClinicScopedAdmin):
+    clinic_lookup = "patient__clinic"
+    list_display = ["patient", "kind", "occasion", "sent_at", "devices"]
+    list_filter = ["kind"]
+    search_fields = ["patient__subject_id"]
+
+
+@admin.register(InstrumentText)
+class InstrumentTextAdmin(admin.ModelAdmin):
+    """Licensed item wording loaded for the whole installation (load_instrument_texts)."""
+
+    list_display = ["instrument", "language", "code", "loaded_at"]
+    list_filter = ["instrument", "language"]
+    search_fields = ["code"]

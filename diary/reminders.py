@@ -4,8 +4,9 @@
 treatment with a registered phone it works in the patient's own time zone: nothing is sent in
 quiet hours (``TOXWATCH_QUIET_HOURS``, 21:00-08:00 by default [D]); a reminder due then goes at
 the first run after they end. Each reminder is sent once per occasion: its ``ReminderLog`` row
-(unique per patient, kind and occasion) is claimed with a conditional UPDATE before anything is
-sent, so a late, repeated or concurrent run never sends it twice (at most once: a crash after
+(unique per patient, kind and occasion) is claimed, under a lock on the patient row, with a
+conditional UPDATE before anything is sent, so a late, repeated or concurrent run never sends it
+twice (at most once: a crash after
 the claim loses that one reminder rather than repeating it).
 
 What is reminded [D: needs clinical sign-off]:
@@ -132,88 +133,79 @@ def in_quiet_hours(local: datetime) -> bool:
     return now >= start or now < end  # the window spans midnight
 
 
-def _claim(patient: Patient, kind: str, occasion: str, now: datetime) -> ReminderLog | None:
-    """The reminder's row if this run won it, None if it was already sent (or is being sent)."""
-    log, _ = ReminderLog.objects.get_or_create(patient=patient, kind=kind, occasion=occasion)
-    won = ReminderLog.objects.filter(pk=log.pk, sent_at=None).update(sent_at=now)
-    return log if won else None
+def _claim(patient: Patient, wanted: Sequence[tuple[str, str]], now: datetime) -> list[ReminderLog]:
+    """Claim the reminders (kind, occasion) not sent yet; returns the rows this run won.
 
-
-def _send(log: ReminderLog, message: push.PushMessage) -> int:
-    delivered = push.send_to_patient(
-        patient=log.patient_id, message=message, key=f"reminder-{log.pk}"
-    )
-    ReminderLog.objects.filter(pk=log.pk).update(devices=delivered)
-    logger.info(
-        "reminder sent reminder_id=%s patient_id=%s kind=%s devices=%s",
-        log.pk,
-        log.patient_id,
-        log.kind,
-        delivered,
-    )
-    return delivered
+    Claims of one patient are serialised by a lock on the patient row, and each row is taken
+    with a conditional UPDATE (``sent_at`` still empty), so concurrent runs never share a
+    reminder and never send two pushes for one batch. The lock is released before sending.
+    """
+    with transaction.atomic():
+        Patient.objects.select_for_update().filter(pk=patient.pk).first()
+        pks = [
+            ReminderLog.objects.get_or_create(patient=patient, kind=kind, occasion=occasion)[0].pk
+            for kind, occasion in wanted
+        ]
+        won = list(ReminderLog.objects.filter(pk__in=pks, sent_at=None).order_by("pk"))
+        ReminderLog.objects.filter(pk__in=[log.pk for log in won]).update(sent_at=now)
+    return won
 
 
 def remind_patient(*, patient: Patient, now: datetime | None = None) -> list[str]:
-    """Send the patient's reminders due now; returns the kinds sent."""
+    """Send the patient's reminders due now (one push per kind); returns the kinds sent."""
     now = now or timezone.now()
     tz = ZoneInfo(patient.timezone)
     local = now.astimezone(tz)
     if in_quiet_hours(local):
         return []
-    sent: list[str] = []
     course = patient.current_course()
     active = course is not None and course.status == CourseStatus.ACTIVE
+    wanted: list[tuple[str, str]] = []
 
-    # Questionnaires: one row per occasion; one push says how many are waiting.
+    # Questionnaires: one reminder per occasion; one push says how many are waiting.
     due = questionnaires.due_occasions(patient=patient, now=now)
-    won = [
-        log
+    wanted += [
+        (ReminderKind.QUESTIONNAIRE, f"{d.schedule.instrument}:{d.occasion.due_on.isoformat()}")
         for d in due
-        if (
-            log := _claim(
-                patient,
-                ReminderKind.QUESTIONNAIRE,
-                f"{d.schedule.instrument}:{d.occasion.due_on.isoformat()}",
-                now,
-            )
-        )
     ]
-    if won:
-        delivered = push.send_to_patient(
-            patient=patient, message=questionnaire_message(len(due)), key=f"reminder-{won[0].pk}"
-        )
-        ReminderLog.objects.filter(pk__in=[log.pk for log in won]).update(devices=delivered)
-        logger.info(
-            "reminder sent reminder_id=%s patient_id=%s kind=questionnaire occasions=%s devices=%s",
-            won[0].pk,
-            patient.pk,
-            len(won),
-            delivered,
-        )
-        sent.append(ReminderKind.QUESTIONNAIRE)
-
-    # The diary, in the evening, when nothing was recorded today (local day).
+    # The diary, in the evening, when nothing was recorded that local day.
     if active and local.hour >= settings.TOXWATCH_DIARY_REMINDER_HOUR:
         day_start = datetime.combine(local.date(), time(0), tzinfo=tz)
         if not patient.entries.filter(recorded_at__gte=day_start).exists():
-            log = _claim(patient, ReminderKind.DIARY, local.date().isoformat(), now)
-            if log is not None:
-                _send(log, MESSAGES[ReminderKind.DIARY])
-                sent.append(ReminderKind.DIARY)
-
+            wanted.append((ReminderKind.DIARY, local.date().isoformat()))
     # A missed TKI dose reported in the last 24 hours: once per reporting entry.
     if active and course is not None and course.drug_class == "tki":
-        missed = patient.entries.filter(
-            tki_doses_missed__gte=1, recorded_at__gte=now - timedelta(hours=24)
-        ).values_list("pk", flat=True)
-        for entry_id in missed:
-            log = _claim(patient, ReminderKind.MISSED_DOSE, f"entry:{entry_id}", now)
-            if log is not None:
-                _send(log, MESSAGES[ReminderKind.MISSED_DOSE])
-                if ReminderKind.MISSED_DOSE not in sent:
-                    sent.append(ReminderKind.MISSED_DOSE)
-    return sent
+        wanted += [
+            (ReminderKind.MISSED_DOSE, f"entry:{entry_id}")
+            for entry_id in patient.entries.filter(
+                tki_doses_missed__gte=1, recorded_at__gte=now - timedelta(hours=24)
+            ).values_list("pk", flat=True)
+        ]
+    if not wanted:
+        return []
+
+    by_kind: dict[str, list[ReminderLog]] = {}
+    for log in _claim(patient, wanted, now):
+        by_kind.setdefault(log.kind, []).append(log)
+    for kind, logs in by_kind.items():
+        message = (
+            questionnaire_message(len(due))
+            if kind == ReminderKind.QUESTIONNAIRE
+            else MESSAGES[ReminderKind(kind)]
+        )
+        delivered = push.send_to_patient(
+            patient=patient, message=message, key=f"reminder-{logs[0].pk}"
+        )
+        ReminderLog.objects.filter(pk__in=[log.pk for log in logs]).update(devices=delivered)
+        logger.info(
+            "reminder sent reminder_id=%s patient_id=%s kind=%s occasions=%s devices=%s",
+            logs[0].pk,
+            patient.pk,
+            kind,
+            len(logs),
+            delivered,
+        )
+    return list(by_kind)
 
 
 def send_due_reminders(*, now: datetime | None = None) -> int:

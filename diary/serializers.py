@@ -403,6 +403,10 @@ class ResponseInSerializer(StrictSerializer):
     answers = AnswersField()
 
     def validate_completed_at(self, value: datetime) -> datetime:
+        # Not a clinical limit [D]: questionnaires did not exist here before 2000, and far
+        # dates cannot be moved to other time zones.
+        if value.year < 2000:
+            raise serializers.ValidationError("This time is too far in the past.")
         if value > timezone.now() + settings.TOXWATCH_MAX_FUTURE_SKEW:
             raise serializers.ValidationError(
                 "This time is in the future. Check the phone's clock."

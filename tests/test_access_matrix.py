@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -57,6 +58,7 @@ def call(client, method, path, world):
     url = path.format(entry=world["entry"], response=world["response"])
     device = {"platform": "fcm", "token": "matrix-token-0001"}
     if method == "post":
+        payload: dict[str, Any]
         if "batch" in url:
             payload = {"entries": [entry_body()]}
         elif "questionnaires" in url:
@@ -150,6 +152,28 @@ def test_staff_see_only_their_clinics_patients_in_the_admin(world, role):
     for patient in Patient.objects.filter(clinic=world["clinic_b"]):
         assert patient.subject_id not in page
         assert client.get(f"/admin/diary/patient/{patient.pk}/change/").status_code in {302, 404}
+
+
+@pytest.mark.parametrize(
+    "model", ["questionnaireresponse", "questionnaireschedule", "device", "reminderlog"]
+)
+def test_staff_see_only_their_clinics_questionnaire_rows_in_the_admin(world, model):
+    from diary.models import QuestionnaireResponse, ReminderLog
+
+    owner_patient = QuestionnaireResponse.objects.get(pk=world["response"]).patient
+    ReminderLog.objects.create(patient=owner_patient, kind="diary", occasion="2026-03-10")
+    world["owner"].post(
+        "/api/v1/devices/", {"platform": "fcm", "token": "admin-scope-token"}, format="json"
+    )
+    for clinic, visible in ((world["clinic_a"], True), (world["clinic_b"], False)):
+        user = make_staff(clinic)
+        user.user_permissions.add(*Permission.objects.filter(codename=f"view_{model}"))
+        client = APIClient()
+        client.force_login(user)
+        page = client.get(f"/admin/diary/{model}/")
+        assert page.status_code == 200
+        assert (owner_patient.subject_id in page.content.decode()) is visible
+        assert "admin-scope-token" not in page.content.decode()
 
 
 # --- staff exports (session sign-in; data managers of the export's clinic only) ----------------

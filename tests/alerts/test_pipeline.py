@@ -177,6 +177,24 @@ def test_unacknowledged_alerts_escalate_once_past_their_due_time(tdxd):
     assert alert.events.filter(type=EventType.ESCALATED).count() == 1
 
 
+def test_the_patient_channel_pushes_to_the_patients_phone_without_content(tdxd, settings):
+    from tests.helpers import RecordingPushBackend
+
+    settings.TOXWATCH_PUSH_BACKEND = "tests.helpers.RecordingPushBackend"
+    RecordingPushBackend.sent = []
+    patient, client = tdxd
+    client.post("/api/v1/devices/", {"platform": "fcm", "token": "phone-token-1"}, format="json")
+    post(client, symptoms={"hypoxia": {"spo2_rest": 86}})
+    alert = Alert.objects.get()
+    services.escalate_overdue(now=alert.due_at + timedelta(minutes=5))
+    assert Notification.objects.get(alert=alert, channel="patient").sent_at is not None
+    [(device_id, message, _key)] = RecordingPushBackend.sent
+    assert device_id == patient.devices.get().pk
+    assert message.kind == "care_team_message"
+    assert patient.subject_id not in message.body and "86" not in message.body
+    RecordingPushBackend.sent = []
+
+
 def test_an_acknowledged_alert_does_not_escalate(tdxd):
     patient, client = tdxd
     post(client, symptoms={"hypoxia": {"spo2_rest": 86}})

@@ -42,7 +42,7 @@ def test_item_sets_use_the_library_codes_with_their_ncit_concepts():
         "Frequently",
         "Almost constantly",
     )
-    assert nausea[0].scale.ncit_codes[0] == "C70543"  # Never (interoperability §4.3)
+    assert nausea[0].scale.ncit_code(0) == "C70543"  # Never (interoperability §4.3)
 
 
 def test_the_watch_lists_reach_the_drug_sets():

@@ -116,8 +116,8 @@ def test_licensed_items_show_their_code_until_the_clinic_loads_the_wording(clini
     restart_schedules(patient)
 
     def c30_item(language: str | None = None) -> dict:
-        headers = {"HTTP_ACCEPT_LANGUAGE": language} if language else {}
-        due = client.get("/api/v1/questionnaires/due/", **headers).json()["results"]
+        headers = {"Accept-Language": language} if language else {}
+        due = client.get("/api/v1/questionnaires/due/", headers=headers).json()["results"]
         c30 = next(d for d in due if d["instrument"] == "qlq_c30")
         return c30["definition"]["items"][0]
 
@@ -145,6 +145,7 @@ def test_our_own_items_ship_their_wording(clinic):
 def test_t_dxd_questionnaires_fall_due_three_days_before_the_next_infusion(clinic):
     patient, _ = enrolled_client(clinic, TDXD, timezone_name="Asia/Tokyo")
     course = patient.current_course()
+    assert course is not None
     now = datetime(2026, 3, 13, 1, 0, tzinfo=UTC)  # 10:00 on 13 March in Tokyo
     QuestionnaireSchedule.objects.filter(patient=patient).update(starts_on=date(2026, 1, 5))
     for day in (date(2026, 1, 5), date(2026, 1, 26), date(2026, 2, 23)):

@@ -272,3 +272,20 @@ def test_push_payloads_have_the_shape_fcm_and_apns_expect(clinic):
     headers, body = push.apns_payload(device, message, key="k1")
     assert headers["apns-collapse-id"] == "questionnaires"
     assert body["aps"]["alert"]["title"] == "ToxWatch"
+
+
+@pytest.mark.parametrize(
+    "name,value,error",
+    [
+        ("TOXWATCH_QUIET_HOURS", ("21",), "toxwatch.E010"),
+        ("TOXWATCH_QUIET_HOURS", ("9pm", "8am"), "toxwatch.E010"),
+        ("TOXWATCH_DIARY_REMINDER_HOUR", 24, "toxwatch.E011"),
+        ("TOXWATCH_PUSH_BACKEND", "diary.push.NoSuchBackend", "toxwatch.E012"),
+    ],
+)
+def test_bad_reminder_settings_are_refused_at_start_up(settings, name, value, error):
+    from config.checks import reminder_settings
+
+    assert reminder_settings(None) == []
+    setattr(settings, name, value)
+    assert [e.id for e in reminder_settings(None)] == [error]

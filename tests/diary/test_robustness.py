@@ -8,9 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from diary import instruments
 from diary.grading import TERMS
-from diary.models import DiaryEntry, EntryGrade
-from tests.helpers import enrolled_client, entry_body, make_clinic
+from diary.models import DiaryEntry, EntryGrade, QuestionnaireResponse
+from tests.helpers import enrolled_client, entry_body, make_clinic, response_body
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +79,46 @@ def test_any_batch_answers_one_result_per_entry(client, entries):
     results = response.json()["results"]
     assert len(results) == len(entries)
     assert {r["status"] for r in results} <= {"created", "duplicate", "conflict", "invalid"}
+
+
+instrument_codes = st.sampled_from(sorted(instruments.CURRENT) + ["", "unknown"])
+item_codes = st.sampled_from(
+    sorted({item.code for i in instruments.ALL for item in i.items}) + ["Q0", ""]
+)
+answer_maps = st.dictionaries(item_codes, json_values | st.integers(-2, 12), max_size=8)
+
+
+@SETTINGS
+@given(instrument=instrument_codes, answers=answer_maps | json_values, extra=json_values)
+def test_any_questionnaire_answers_give_201_or_a_clear_400(client, instrument, answers, extra):
+    before = QuestionnaireResponse.objects.count()
+    body = response_body(instrument, answers)  # type: ignore[arg-type]
+    if isinstance(extra, dict):
+        body.update({key: value for key, value in extra.items() if key != "id"})
+    response = client.post("/api/v1/questionnaires/responses/", body, format="json")
+    assert response.status_code in {201, 400}, response.content
+    if response.status_code == 400:
+        assert set(response.json()) == {"code", "message", "fields"}
+        assert QuestionnaireResponse.objects.count() == before
+
+
+@SETTINGS
+@given(payload=json_values)
+def test_any_json_body_to_the_questionnaire_and_device_endpoints_gives_a_4xx(client, payload):
+    for method, path in (
+        ("post", "/api/v1/questionnaires/responses/"),
+        ("post", "/api/v1/devices/"),
+        ("delete", "/api/v1/devices/"),
+    ):
+        response = getattr(client, method)(path, payload, format="json")
+        assert 400 <= response.status_code < 500, (path, response.content)
+
+
+@pytest.mark.parametrize(
+    "when", ["0001-01-01T00:00:00+01:00", "1999-12-31T23:00:00+00:00", "9999-12-31T23:59:59-12:00"]
+)
+def test_impossible_completion_times_are_a_400(client, when):
+    body = {**response_body(), "completed_at": when}
+    response = client.post("/api/v1/questionnaires/responses/", body, format="json")
+    assert response.status_code == 400
+    assert "completed_at" in response.json()["fields"]
