@@ -27,7 +27,7 @@ from clinicians.exports.models import (
     ExportFormat,
     ExportStatus,
 )
-from clinicians.exports.writers import csvlong, fhir, sdtm
+from clinicians.exports.writers import csvlong, sdtm
 from diary.models import Clinic
 
 logger = logging.getLogger(__name__)
@@ -217,6 +217,9 @@ def write_file(export: Export, scope: source.Scope, path: Path, tick: Callable[[
     elif export.format == ExportFormat.SDTM:
         sdtm.write(scope, path, tick)
     else:
+        # Imported here: the FHIR models are large and only this format needs them.
+        from clinicians.exports.writers import fhir
+
         fhir.write(scope, path, tick, bundle_id=str(export.pk))
 
 

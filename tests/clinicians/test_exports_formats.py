@@ -358,3 +358,26 @@ def test_a_correction_replaces_the_entry_it_corrects_in_episodes(cohort):
     ae = read_zip_csv(run(cohort, "sdtm"), "AE.csv")
     diarrhea = [r for r in ae if r["AETERM"] == "Diarrhea"]
     assert [(r["AESTDTC"], r["AEENDTC"]) for r in diarrhea] == [("2025-03-03T09:00:00+01:00", "")]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["plain", 1, 2.5, None, True, False, ""],
+        ["a,b", 'say "hi"', "line\nbreak", "cr\rhere", " spaced ", "é"],
+    ],
+)
+def test_cell_renders_fields_exactly_as_the_csv_module_does(values):
+    from clinicians.exports.writers import cell, text
+
+    expected = io.StringIO()
+    csv.writer(expected).writerow([text(v) for v in values])
+    assert ",".join(cell(v) for v in values) + "\r\n" == expected.getvalue()
+
+
+def test_an_awkward_subject_id_is_quoted_and_reads_back(cohort):
+    patient = cohort["diarrhea_patient"]
+    type(patient).objects.filter(pk=patient.pk).update(subject_id='AAA,"7"')
+    rows = read_zip_csv(run(cohort, "csv"), "data.csv")
+    assert 'AAA,"7"' in {r["subject_id"] for r in rows}
+    assert all(len(r) == len(rows[0]) and None not in r for r in rows)

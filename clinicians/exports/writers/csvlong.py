@@ -7,7 +7,7 @@ from pathlib import Path
 
 from clinicians.exports import source, vocabulary
 from clinicians.exports.source import Scope
-from clinicians.exports.writers import Tick, open_zip, text, zip_csv
+from clinicians.exports.writers import BufferedCsv, Tick, cached_cell, cell, open_zip, text, zip_csv
 from diary import grading, instruments
 
 PATIENT_REPORTED = "patient_reported"
@@ -95,59 +95,37 @@ def _units() -> dict[tuple[str, str], str]:
     }
 
 
-def _diary(scope: Scope, out: object, tick: Tick) -> None:
-    units = _units()
+def _diary(scope: Scope, out: BufferedCsv, tick: Tick) -> None:
+    # The hot loop of large exports renders whole lines with f-strings: ``cell`` quotes like
+    # csv.writer (tests/clinicians/test_exports_formats.py reads every line back with csv).
+    units = {key: cached_cell(unit) for key, unit in _units().items()}
     meddra = {term: spec.meddra_code or "" for term, spec in grading.TERMS.items()}
-    writerows = out.writerows  # type: ignore[attr-defined]
+    lead = f"{PATIENT_REPORTED},"
+    diary = f",{vocabulary.SYMPTOM_DIARY},,"
     for r in source.diary_records(scope):
-        head = [
-            r.subject_id,
-            PATIENT_REPORTED,
-            r.reporter,
-            vocabulary.SYMPTOM_DIARY,
-            "",
-            str(r.id),
-            text(r.corrects_id),
-            r.recorded_at.isoformat(),
-            r.received_at.isoformat(),
-        ]
-        rows = [
-            [
-                *head,
-                "answer",
-                term,
-                field,
-                text(value),
-                units.get((term, field), ""),
-                "",
-                "",
-                "",
-                "",
-            ]
+        prefix = (
+            f"{cell(r.subject_id)},{lead}{cached_cell(r.reporter)}{diary}{r.id},"
+            f"{r.corrects_id or ''},{r.recorded_at.isoformat()},{r.received_at.isoformat()},"
+        )
+        lines = [
+            f"{prefix}answer,{cached_cell(term)},{cached_cell(field)},{cell(value)},"
+            f"{units.get((term, field), '')},,,,\r\n"
             for term, answers in r.symptoms.items()
             for field, value in answers.items()
         ]
-        rows.extend(
-            [
-                *head,
-                "grade",
-                g.term,
-                "ctcae_grade",
-                text(g.grade),
-                "",
-                g.status,
-                g.ctcae_version,
-                g.grading_version,
-                meddra.get(g.term, ""),
-            ]
+        lines.extend(
+            f"{prefix}grade,{cached_cell(g.term)},ctcae_grade,{cell(g.grade)},,"
+            f"{cached_cell(g.status)},{cached_cell(g.ctcae_version)},"
+            f"{cached_cell(g.grading_version)},{meddra.get(g.term, '')}\r\n"
             for g in r.grades
         )
-        rows.extend(
-            [*head, "medication", "", name, text(value), "mg" if name == "loperamide_mg" else ""]
-            + [""] * 4
-            for name, value in r.medications.items()
-        )
-        writerows(rows)
+        if r.medications:
+            lines.extend(
+                f"{prefix}medication,,{name},{cell(value)},"
+                f"{'mg' if name == 'loperamide_mg' else ''},,,,\r\n"
+                for name, value in r.medications.items()
+            )
+        out.write("".join(lines))
         tick()
 
 
