@@ -237,6 +237,7 @@ def child_export(out: Path) -> dict[str, Any]:
     member = StaffMember.objects.select_related("clinic", "user").get()
     clinic = Clinic.objects.get(pk=member.clinic_id)
     started = time.perf_counter()
+    cpu_started = time.process_time()
     export = services.request_export(
         user=member.user,
         clinic=clinic,
@@ -247,6 +248,7 @@ def child_export(out: Path) -> dict[str, Any]:
     )
     services.run_export(export_id=export.pk)
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     export = Export.objects.get(pk=export.pk)
     assert export.status == "done", export.error
     assert export.path is not None
@@ -258,6 +260,7 @@ def child_export(out: Path) -> dict[str, Any]:
             csv_rows = sum(1 for _ in data) - 1
     return {
         "seconds": round(seconds, 2),
+        "export_cpu_seconds": round(cpu, 2),
         "records": export.rows_done,
         "csv_rows": csv_rows,
         "csv_bytes": info.file_size,
@@ -273,6 +276,7 @@ def child_copy(out: Path) -> dict[str, Any]:
     end = datetime.combine(LAST_DAY + timedelta(days=1), datetime.min.time(), tz)
     target = out / "copy.csv"
     started = time.perf_counter()
+    cpu_started = time.process_time()
     with psycopg.connect(database_url()) as conn, conn.cursor() as cur:
         clinic = cur.execute("SELECT id FROM diary_clinic").fetchone()[0]  # type: ignore[index]
         with (
@@ -282,9 +286,15 @@ def child_copy(out: Path) -> dict[str, Any]:
             for block in copy:
                 handle.write(block)
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     with target.open("rb") as handle:
         rows = sum(1 for _ in handle) - 1
-    return {"seconds": round(seconds, 2), "csv_rows": rows, "csv_bytes": target.stat().st_size}
+    return {
+        "seconds": round(seconds, 2),
+        "export_cpu_seconds": round(cpu, 2),
+        "csv_rows": rows,
+        "csv_bytes": target.stat().st_size,
+    }
 
 
 def peak_rss_mb() -> float:
@@ -366,12 +376,16 @@ def main(argv: list[str] | None = None) -> int:
     path = RESULTS_DIR / f"export-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     path.write_text(json.dumps(results, indent=2))
     print()
-    print(f"{'':8} {'seconds':>8} {'peak MB':>8} {'CPU s':>7} {'CSV rows':>11} {'CSV MB':>8}")
+    print(f"{'':8} {'seconds':>8} {'CPU s':>7} {'peak MB':>8} {'CSV rows':>11} {'CSV MB':>8}")
     for name, r in (("export", export), ("COPY", copy)):
         print(
-            f"{name:8} {r['seconds']:>8} {r['peak_rss_mb']:>8} {r['cpu_seconds']:>7}"
+            f"{name:8} {r['seconds']:>8} {r['export_cpu_seconds']:>7} {r['peak_rss_mb']:>8}"
             f" {r['csv_rows']:>11,} {r['csv_bytes'] / 1e6:>8.1f}"
         )
+    print(
+        "(seconds: wall time of the export or COPY alone; CPU s: this process's CPU in it,"
+        " not PostgreSQL's; peak MB: the whole child process)"
+    )
     print(
         f"\nexport: {export['records']:,} diary rows -> {export['csv_rows']:,} long-format rows, "
         f"zip {export['file_bytes'] / 1e6:.1f} MB; COPY: one row per entry and grade (wide)."

@@ -28,6 +28,17 @@ def export_dir(settings, tmp_path):
     return settings.TOXWATCH_EXPORT_DIR
 
 
+@pytest.fixture(autouse=True)
+def _tasks_in_process():
+    """The export task runs in-process here, also where REDIS_URL names a broker."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
 @pytest.fixture
 def world():
     a, b = make_clinic("AAA"), make_clinic("BBB")
@@ -387,3 +398,56 @@ def test_clinical_roles_cannot_reach_the_exports_page(world, role):
     assert client.get("/staff/exports/").status_code == 403
     assert client.post("/staff/exports/", {"format": "csv"}).status_code == 403
     assert not Export.objects.exists()
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_rows_stream_in_a_transaction_and_progress_is_seen_meanwhile(
+    settings, tmp_path
+):
+    """Outside a test transaction, as on a worker: the reads run in one transaction (no WITH
+    HOLD copy of the result) and progress goes through a second connection."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    settings.TOXWATCH_EXPORT_DIR = tmp_path
+    clinic = make_clinic("PGS")
+    export_cohort(clinic, start=START)
+    manager = make_staff(clinic, StaffRole.DATA_MANAGER)
+    seen = []
+    real_save = services.Progress.save
+
+    def save_and_look(self):
+        real_save(self)
+        from django.db import connections
+
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor:
+                cursor.execute(
+                    "SELECT rows_done FROM clinicians_export WHERE id = %s", [self.export_id]
+                )
+                seen.append(cursor.fetchone()[0])
+        finally:
+            other.close()
+
+    services.PROGRESS_EVERY_ROWS, every = 1, services.PROGRESS_EVERY_ROWS
+    services.Progress.save = save_and_look  # type: ignore[method-assign]
+    try:
+        for fmt in ("csv", "sdtm", "fhir"):
+            export = services.request_export(
+                user=manager,
+                clinic=clinic,
+                format=fmt,
+                date_from=date(2025, 3, 1),
+                date_to=date(2025, 3, 31),
+                instruments=["symptom_diary", "clinician_observations", "proctcae_zongertinib"],
+            )
+            services.run_export(export_id=export.pk)
+            export.refresh_from_db()
+            assert export.status == ExportStatus.DONE, export.error
+    finally:
+        services.Progress.save = real_save  # type: ignore[method-assign]
+        services.PROGRESS_EVERY_ROWS = every
+    assert seen and seen[0] == 1 and max(seen) > 1

@@ -98,21 +98,27 @@ def _units() -> dict[tuple[str, str], str]:
 def _diary(scope: Scope, out: BufferedCsv, tick: Tick) -> None:
     # The hot loop of large exports renders whole lines with f-strings: ``cell`` quotes like
     # csv.writer (tests/clinicians/test_exports_formats.py reads every line back with csv).
-    units = {key: cached_cell(unit) for key, unit in _units().items()}
+    units = _units()
     meddra = {term: spec.meddra_code or "" for term, spec in grading.TERMS.items()}
     lead = f"{PATIENT_REPORTED},"
     diary = f",{vocabulary.SYMPTOM_DIARY},,"
+    # "answer,term,field," and ",unit,,,,\r\n" of every (term, field) met, rendered once.
+    parts: dict[tuple[str, str], tuple[str, str]] = {}
     for r in source.diary_records(scope):
         prefix = (
             f"{cell(r.subject_id)},{lead}{cached_cell(r.reporter)}{diary}{r.id},"
             f"{r.corrects_id or ''},{r.recorded_at.isoformat()},{r.received_at.isoformat()},"
         )
-        lines = [
-            f"{prefix}answer,{cached_cell(term)},{cached_cell(field)},{cell(value)},"
-            f"{units.get((term, field), '')},,,,\r\n"
-            for term, answers in r.symptoms.items()
-            for field, value in answers.items()
-        ]
+        lines = []
+        for term, answers in r.symptoms.items():
+            for field, value in answers.items():
+                head_tail = parts.get((term, field))
+                if head_tail is None:
+                    head_tail = parts[(term, field)] = (
+                        f"answer,{cell(term)},{cell(field)},",
+                        f",{cell(units.get((term, field), ''))},,,,\r\n",
+                    )
+                lines.append(f"{prefix}{head_tail[0]}{cell(value)}{head_tail[1]}")
         lines.extend(
             f"{prefix}grade,{cached_cell(g.term)},ctcae_grade,{cell(g.grade)},,"
             f"{cached_cell(g.status)},{cached_cell(g.ctcae_version)},"
