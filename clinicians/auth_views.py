@@ -10,6 +10,7 @@ import django_otp
 from django.contrib import auth, messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,7 +21,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinicians.access import needs_second_step
+from clinicians.access import needs_second_step, staff_for
 from clinicians.forms import StaffLoginForm, TokenForm
 
 # The password step is remembered in the session for this long while the code is typed.
@@ -118,6 +119,10 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     user = request.user
     if needs_second_step(user):
         return redirect("clinicians:login")
+    if not user.is_staff:
+        raise PermissionDenied("Two-step sign-in is for staff accounts.")
+    # Any staff account may enrol (superusers too); clinic members also get the dashboard nav.
+    request.staff = staff_for(request)  # type: ignore[attr-defined]
     confirmed = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     form = TokenForm(request.POST or None)
     if confirmed is not None:

@@ -69,7 +69,9 @@ def queue_fragment(request: HttpRequest) -> HttpResponse:
     context, status = _queue_context(request)
     context["oob"] = True  # the counts travel with the list (hx-swap-oob)
     response = render(request, "clinicians/_queue.html", context, status=status)
-    if request.htmx and not request.htmx.history_restore_request:  # type: ignore[attr-defined]
+    # Filters and paging (they send X-Queue-Navigation) put the full-page URL in the history;
+    # a background re-fetch (the live push) does not.
+    if request.htmx and request.headers.get("X-Queue-Navigation"):  # type: ignore[attr-defined]
         query = context["query"]
         page = context["page"].number
         params = "&".join(p for p in (query, f"page={page}" if page > 1 else "") if p)

@@ -198,7 +198,9 @@ def test_the_queue_is_paginated(clinic, nurse):
 
 def test_the_fragment_is_the_list_with_the_counts_out_of_band(clinic, nurse):
     make_alert(patient(clinic, 1), level="red")
-    response = staff_client(nurse).get("/staff/queue/?level=red", headers={"HX-Request": "true"})
+    response = staff_client(nurse).get(
+        "/staff/queue/?level=red", headers={"HX-Request": "true", "X-Queue-Navigation": "1"}
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert "<html" not in html
@@ -250,3 +252,9 @@ def test_times_are_shown_in_the_clinics_time_zone():
     html = staff_client(nurse).get("/staff/").content.decode()
     assert "Wed 7 May 08:30" in html  # 23:30 UTC is 08:30 the next day in Tokyo
     assert "Asia/Tokyo time" in html
+
+
+def test_a_background_re_fetch_of_the_fragment_adds_no_history_entry(clinic, nurse):
+    response = staff_client(nurse).get("/staff/queue/?level=red", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "HX-Push-Url" not in response

@@ -238,3 +238,15 @@ def test_turning_two_step_off_needs_a_current_code(nurse_with_device, settings):
     off = client.post("/staff/account/two-factor/", {"token": code_for(device, offset_steps=1)})
     assert off.status_code == 302
     assert not TOTPDevice.objects.filter(user=nurse).exists()
+
+
+def test_a_superuser_signs_in_at_the_staff_page_and_reaches_the_admin():
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_superuser("root", password=PASSWORD)
+    client = Client()
+    response = client.post(
+        "/staff/login/", {"username": "root", "password": PASSWORD, "next": "/admin/"}
+    )
+    assert response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
