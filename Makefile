@@ -55,6 +55,7 @@ bench: install
 	$(BIN)/python bench/grading.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/alert_latency.py
+	$(BIN)/python bench/export.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .mypy_cache .ruff_cache

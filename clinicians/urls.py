@@ -4,6 +4,7 @@ from django.contrib.auth.views import LogoutView
 from django.urls import path
 
 from clinicians import auth_views, live, pages, views
+from clinicians.exports import views as export_views
 
 app_name = "clinicians"
 
@@ -14,7 +15,9 @@ urlpatterns = [
     path("alerts/<int:pk>/<slug:action>/", views.alert_action, name="alert_action"),
     path("patients/<str:subject_id>/", pages.patient, name="patient"),
     path("programme/", pages.programme, name="programme"),
-    path("exports/", views.exports, name="exports"),
+    path("exports/", export_views.exports, name="exports"),
+    path("exports/list/", export_views.exports_fragment, name="exports_fragment"),
+    path("exports/<uuid:pk>/download/", export_views.export_download, name="export_download"),
     path("live/", live.stream, name="live"),
     path("login/", auth_views.StaffLoginView.as_view(), name="login"),
     path("login/verify/", auth_views.login_verify, name="login_verify"),

@@ -203,16 +203,3 @@ def alert_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         return _render_alert(request, alert, {"_error": str(exc)}, status=409)
     messages.success(request, done)
     return redirect("clinicians:alert", pk=alert.pk)
-
-
-# --- placeholders other parts of issue #5 replace ----------------------------------------------
-
-
-@staff_view(Can.EXPORT)
-def exports(request: HttpRequest) -> HttpResponse:
-    """Placeholder for the exports page (built in its own branch)."""
-    return render(
-        request,
-        "clinicians/placeholder.html",
-        {"title": "Exports", "text": "Trial exports are coming."},
-    )

@@ -230,6 +230,10 @@ CELERY_BEAT_SCHEDULE = {
     "missed-diary": {"task": "alerts.tasks.check_missed_diaries_task", "schedule": 3600.0},
     # Push reminders (diary, questionnaires due, missed doses) in each patient's time zone.
     "send-reminders": {"task": "diary.tasks.send_reminders_task", "schedule": 900.0},
+    # Delete the files of trial exports past their expiry (docs/decisions.md, exports).
+    "expire-exports": {"task": "clinicians.tasks.expire_exports_task", "schedule": 900.0},
+    # Re-send exports that never reached a worker or whose worker died.
+    "requeue-exports": {"task": "clinicians.tasks.requeue_stalled_exports_task", "schedule": 300.0},
 }
 
 # --- Cache ----------------------------------------------------------------------------------
@@ -306,3 +310,13 @@ TOXWATCH_PUSH_BACKEND = os.environ.get("TOXWATCH_PUSH_BACKEND", "diary.push.Cons
 TOXWATCH_QUIET_HOURS = tuple(os.environ.get("TOXWATCH_QUIET_HOURS", "21:00-08:00").split("-"))
 TOXWATCH_DIARY_REMINDER_HOUR = int(os.environ.get("TOXWATCH_DIARY_REMINDER_HOUR", "18"))
 # The patient channel of alerts pushes through the same backend (alerts.notify).
+
+# Trial exports: written to a private folder that no URL serves (never under static or media),
+# downloadable for TOXWATCH_EXPORT_HOURS after they are ready, then deleted by beat.
+TOXWATCH_EXPORT_DIR = Path(os.environ.get("TOXWATCH_EXPORT_DIR", BASE_DIR / "var" / "exports"))
+TOXWATCH_EXPORT_HOURS = int(os.environ.get("TOXWATCH_EXPORT_HOURS", "24"))
+# The STUDYID column of SDTM-style datasets and the FHIR identifier namespace of subjects.
+TOXWATCH_STUDY_ID = os.environ.get("TOXWATCH_STUDY_ID", "TOXWATCH")
+# The namespace of ToxWatch's own FHIR code systems and of the subject identifiers: set it to a
+# URL your organisation controls; the default is a placeholder under the reserved .invalid.
+TOXWATCH_FHIR_BASE = os.environ.get("TOXWATCH_FHIR_BASE", "https://toxwatch.invalid/fhir")

@@ -7,6 +7,7 @@ from config.health import healthz
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("diary.urls")),
+    path("staff/exports/", include("clinicians.exports.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

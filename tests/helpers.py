@@ -171,3 +171,114 @@ class RecordingPushBackend:
             return PushResult(delivered=False, unregistered=True)
         RecordingPushBackend.sent.append((device.pk, message, key))
         return PushResult(delivered=True)
+
+
+def answer_questionnaire(
+    patient: Patient, instrument: str, answers: dict[str, int], completed_at: datetime
+) -> Any:
+    """Store a questionnaire response through the service the API uses (scores included)."""
+    from diary import questionnaires
+
+    data = {
+        "id": uuid.uuid4(),
+        "instrument": instrument,
+        "version": None,
+        "completed_at": completed_at,
+        "answers": answers,
+    }
+    return questionnaires.submit_response(patient=patient, data=data).response
+
+
+def export_cohort(clinic: Clinic, *, start: datetime) -> dict[str, Any]:
+    """A small realistic cohort for exports, from ``start`` (aware) on, day by day.
+
+    - ``diarrhea``: patient-reported grades 1, 2, 0, 1 on days 0-3 (two episodes: days 0-2
+      ended by the grade 0, then one still open from day 3), plus a carer's entry on day 1;
+    - ``tired``: a carer reports fatigue once;
+    - clinician-confirmed ALT: grades 2, 3, 0 on days 1, 2, 4 (one episode, worst 3);
+    - a PRO-CTCAE questionnaire on day 2.
+    The first patient carries identifiers that must never be exported (name, e-mail, birth
+    date, a free-text note naming someone).
+    """
+    from diary.serializers import EntryInSerializer
+
+    day = timedelta(days=1)
+    diarrhea_patient, _ = enroll(clinic, "zongertinib")
+    tired_patient, _ = enroll(clinic, "trastuzumab_deruxtecan")
+    User = get_user_model()
+    person = User.objects.create_user(
+        username=f"person-{uuid.uuid4().hex[:6]}",
+        first_name="Marguerite",
+        last_name="Duchamp-Verrier",
+        email="marguerite.duchamp@example.org",
+    )
+    diarrhea_patient.user = person
+    diarrhea_patient.birth_date = datetime(1957, 3, 14).date()
+    diarrhea_patient.save()
+
+    def entry(patient: Patient, when: datetime, symptoms: dict[str, Any], **extra: Any) -> Any:
+        serializer = EntryInSerializer(
+            data=entry_body(recorded_at=when, symptoms=symptoms, **extra)
+        )
+        serializer.is_valid(raise_exception=True)
+        return services.submit_entry(patient=patient, data=serializer.validated_data).entry
+
+    entries = [
+        entry(
+            diarrhea_patient,
+            start,
+            {"diarrhea": {"stools_over_baseline": 2}},
+            note="Call Marguerite Duchamp-Verrier on 06 12 34 56 78",
+            medications={"loperamide_mg": 4},
+        ),
+        entry(diarrhea_patient, start + day, {"diarrhea": {"stools_over_baseline": 5}}),
+        entry(diarrhea_patient, start + 2 * day, {"diarrhea": {"stools_over_baseline": 0}}),
+        entry(diarrhea_patient, start + 3 * day, {"diarrhea": {"stools_over_baseline": 3}}),
+        entry(
+            tired_patient,
+            start + day,
+            {"fatigue": {"fatigue": True, "relieved_by_rest": True}},
+            reporter="carer",
+        ),
+    ]
+    nurse = make_staff(clinic, StaffRole.NURSE)
+    observations = [
+        services.record_observation(
+            patient=diarrhea_patient,
+            term="alt_increased",
+            inputs={"alt_x_uln": value},
+            observed_at=start + offset * day,
+            user=nurse,
+        )
+        for value, offset in ((3.5, 1), (6.0, 2), (0.9, 4))
+    ]
+    response = answer_questionnaire(
+        diarrhea_patient,
+        "proctcae_zongertinib",
+        {
+            "PROCTCAE_16A": 3,
+            "PROCTCAE_9A": 0,
+            "PROCTCAE_10A": 0,
+            "PROCTCAE_17A": 0,
+            "PROCTCAE_8A": 0,
+            "PROCTCAE_24A": 0,
+            "PROCTCAE_31A": 0,
+            "PROCTCAE_32A": 0,
+            "PROCTCAE_33A": 1,
+            "PROCTCAE_53A": 2,
+            "PROCTCAE_53B": 1,
+            "PROCTCAE_19A": 0,
+            "PROCTCAE_20A": 0,
+            "PROCTCAE_22A": 0,
+            "PROCTCAE_23A": 0,
+        },
+        start + 2 * day,
+    )
+    return {
+        "diarrhea_patient": diarrhea_patient,
+        "tired_patient": tired_patient,
+        "entries": entries,
+        "observations": observations,
+        "response": response,
+        "person": person,
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -173,3 +174,81 @@ def test_staff_see_only_their_clinics_questionnaire_rows_in_the_admin(world, mod
         assert page.status_code == 200
         assert (owner_patient.subject_id in page.content.decode()) is visible
         assert "admin-scope-token" not in page.content.decode()
+
+
+# --- staff exports (session sign-in; data managers of the export's clinic only) ----------------
+
+EXPORT_ENDPOINTS = [
+    ("get", "/api/v1/staff/exports/"),
+    ("post", "/api/v1/staff/exports/"),
+    ("get", "/api/v1/staff/exports/{export}/"),
+    ("get", "/api/v1/staff/exports/{export}/download/"),
+]
+EXPORT_BODY = {"format": "csv", "date_from": "2025-01-01", "date_to": "2025-01-31"}
+EXPORT_BODY_DATES = (date(2025, 1, 1), date(2025, 1, 31))
+
+
+@pytest.fixture
+def exports_world(world, settings, tmp_path):
+    from clinicians.exports import services
+
+    settings.TOXWATCH_EXPORT_DIR = tmp_path
+    manager = make_staff(world["clinic_a"], StaffRole.DATA_MANAGER)
+    export = services.request_export(
+        user=manager,
+        clinic=world["clinic_a"],
+        format="csv",
+        date_from=EXPORT_BODY_DATES[0],
+        date_to=EXPORT_BODY_DATES[1],
+        instruments=["symptom_diary"],
+    )
+    services.run_export(export_id=export.pk)
+    return {**world, "export": export.pk, "manager": manager}
+
+
+def _export_call(client, method, path, world):
+    url = path.format(export=world["export"])
+    if method == "post":
+        return client.post(url, EXPORT_BODY, format="json")
+    return client.get(url)
+
+
+def _staff(world, clinic, role):
+    client = APIClient()
+    client.force_login(make_staff(world[clinic], role))
+    return client
+
+
+@pytest.mark.parametrize("method,path", EXPORT_ENDPOINTS)
+def test_anonymous_callers_cannot_reach_exports(exports_world, method, path):
+    response = _export_call(APIClient(), method, path, exports_world)
+    assert response.status_code == 403
+    assert response.json()["code"] == "not_authenticated"
+
+
+@pytest.mark.parametrize("method,path", EXPORT_ENDPOINTS)
+def test_patients_cannot_reach_exports(exports_world, method, path):
+    response = _export_call(exports_world["owner"], method, path, exports_world)
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role", [StaffRole.NURSE, StaffRole.ONCOLOGIST])
+@pytest.mark.parametrize("method,path", EXPORT_ENDPOINTS)
+def test_clinical_staff_cannot_reach_exports(exports_world, role, method, path):
+    response = _export_call(_staff(exports_world, "clinic_a", role), method, path, exports_world)
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+
+
+@pytest.mark.parametrize("method,path", EXPORT_ENDPOINTS)
+def test_the_clinics_data_manager_reaches_every_export_endpoint(exports_world, method, path):
+    client = _staff(exports_world, "clinic_a", StaffRole.DATA_MANAGER)
+    response = _export_call(client, method, path, exports_world)
+    assert response.status_code in {200, 201}
+
+
+@pytest.mark.parametrize("method,path", [e for e in EXPORT_ENDPOINTS if "{export}" in e[1]])
+def test_another_clinics_data_manager_finds_no_export(exports_world, method, path):
+    client = _staff(exports_world, "clinic_b", StaffRole.DATA_MANAGER)
+    response = _export_call(client, method, path, exports_world)
+    assert response.status_code == 404

@@ -1,0 +1,335 @@
+"""What an export reads: one clinic's records in a date window, streamed in chunks.
+
+Every query starts from the export's clinic, so another clinic's patients cannot appear.
+Records are plain tuples-backed dataclasses carrying the pseudonymous ``subject_id`` and never
+a name, birth date, account or free text (docs/decisions.md, exports: no direct identifiers).
+Querysets are read with ``.iterator(chunk_size=...)`` (a server-side cursor on PostgreSQL),
+so memory stays flat whatever the size of the cohort.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
+from typing import Any, NamedTuple
+from uuid import UUID
+
+from django.db.models import Exists, FilteredRelation, OuterRef, Q
+from django.utils import timezone
+
+from clinicians.exports import vocabulary
+from clinicians.exports.episodes import Report
+from clinicians.exports.models import Export
+from diary.models import (
+    ClinicianObservation,
+    DiaryEntry,
+    EntryGrade,
+    GradeStatus,
+    QuestionnaireResponse,
+)
+
+CHUNK = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    clinic_id: int
+    clinic_timezone: tzinfo
+    start: datetime  # inclusive
+    end: datetime  # exclusive
+    instruments: frozenset[str]
+
+    @property
+    def questionnaires(self) -> frozenset[str]:
+        return self.instruments & vocabulary.QUESTIONNAIRE_CODES
+
+    @property
+    def diary(self) -> bool:
+        return vocabulary.SYMPTOM_DIARY in self.instruments
+
+    @property
+    def clinician(self) -> bool:
+        return vocabulary.CLINICIAN_OBSERVATIONS in self.instruments
+
+
+def window(day_from: date, day_to: date, tz: tzinfo) -> tuple[datetime, datetime]:
+    """The instants of a range of whole local days: [day_from 00:00, day_to + 1 00:00)."""
+    start = datetime.combine(day_from, time.min, tzinfo=tz)
+    end = datetime.combine(day_to + timedelta(days=1), time.min, tzinfo=tz)
+    return start, end
+
+
+def scope_for(export: Export) -> Scope:
+    tz = zoneinfo.ZoneInfo(export.clinic.timezone)
+    start, end = window(export.date_from, export.date_to, tz)
+    return Scope(export.clinic_id, tz, start, end, frozenset(export.instruments))
+
+
+@lru_cache(maxsize=256)
+def _offset_tz(minutes: int) -> tzinfo:
+    return timezone.get_fixed_timezone(minutes)
+
+
+def local(instant: datetime, offset_minutes: int) -> datetime:
+    """The instant as the phone's local time with its offset (how the patient saw it)."""
+    return instant.astimezone(_offset_tz(offset_minutes))
+
+
+class GradeRow(NamedTuple):  # tuples: a million of them are made per export
+    term: str
+    grade: int | None
+    status: str
+    ctcae_version: str
+    grading_version: str
+
+
+class DiaryRecord(NamedTuple):
+    id: UUID
+    subject_id: str
+    recorded_at: datetime  # the phone's local time
+    received_at: datetime
+    reporter: str
+    symptoms: dict[str, dict[str, Any]]
+    medications: dict[str, Any]
+    corrects_id: UUID | None
+    grades: tuple[GradeRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ObservationRecord:
+    id: int
+    subject_id: str
+    term: str
+    inputs: dict[str, Any]
+    observed_at: datetime  # the clinic's local time
+    created_at: datetime
+    grade: GradeRow
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseRecord:
+    id: UUID
+    subject_id: str
+    instrument: str
+    instrument_version: str
+    answers: dict[str, int]
+    scores: dict[str, float | int | None]
+    completed_at: datetime  # the phone's local time
+    received_at: datetime
+    due_on: date | None
+
+
+# --- queries ----------------------------------------------------------------------------------
+
+
+def entries(scope: Scope) -> Any:
+    if not scope.diary:
+        return DiaryEntry.objects.none()
+    return DiaryEntry.objects.filter(
+        patient__clinic_id=scope.clinic_id, recorded_at__gte=scope.start, recorded_at__lt=scope.end
+    )
+
+
+def observations(scope: Scope) -> Any:
+    if not scope.clinician:
+        return ClinicianObservation.objects.none()
+    return ClinicianObservation.objects.filter(
+        patient__clinic_id=scope.clinic_id, observed_at__gte=scope.start, observed_at__lt=scope.end
+    )
+
+
+def responses(scope: Scope) -> Any:
+    return QuestionnaireResponse.objects.filter(
+        patient__clinic_id=scope.clinic_id,
+        instrument__in=sorted(scope.questionnaires),
+        completed_at__gte=scope.start,
+        completed_at__lt=scope.end,
+    )
+
+
+def count(scope: Scope) -> int:
+    """Source records in scope: the export's ``rows_total`` (progress is counted in them)."""
+    return entries(scope).count() + observations(scope).count() + responses(scope).count()
+
+
+_MEDICATIONS = ("loperamide_mg", "tki_doses_taken", "tki_doses_missed", "tki_dose_vomited")
+
+
+def diary_records(scope: Scope, chunk: int = 2000) -> Iterator[DiaryRecord]:
+    """Diary entries by subject and recorded time, each with its current grades.
+
+    One query: entries LEFT JOIN their current grades (one row per entry and grade), read with
+    a server-side cursor and folded back into one record per entry. Free text (the note, the
+    missed-dose reason) is never read: it may name people.
+    """
+    rows = (
+        entries(scope)
+        .annotate(
+            current=FilteredRelation("grades", condition=Q(grades__superseded_at__isnull=True))
+        )
+        .order_by("patient_id", "recorded_at", "id", "current__term")
+        .values_list(
+            "id",
+            "patient__subject_id",
+            "recorded_at",
+            "recorded_offset_minutes",
+            "received_at",
+            "reporter",
+            "symptoms",
+            *_MEDICATIONS,
+            "corrects_id",
+            "current__term",
+            "current__grade",
+            "current__status",
+            "current__ctcae_version",
+            "current__grading_version",
+        )
+        .iterator(chunk_size=chunk)
+    )
+    head: tuple[Any, ...] | None = None
+    grades: list[GradeRow] = []
+    for row in rows:
+        if head is None or row[0] != head[0]:
+            if head is not None:
+                yield _record(head, grades)
+            head, grades = row, []
+        if row[12] is not None:
+            grades.append(GradeRow(*row[12:17]))
+    if head is not None:
+        yield _record(head, grades)
+
+
+_NO_MEDICATIONS = (None, None, None, None)
+
+
+def _record(row: tuple[Any, ...], grades: list[GradeRow]) -> DiaryRecord:
+    given = row[7:11]
+    medications = (
+        {}
+        if given == _NO_MEDICATIONS
+        else {
+            name: (float(value) if name == "loperamide_mg" else value)
+            for name, value in zip(_MEDICATIONS, given, strict=True)
+            if value is not None
+        }
+    )
+    return DiaryRecord(
+        row[0],
+        row[1],
+        row[2].astimezone(_offset_tz(row[3])),
+        row[4],
+        row[5],
+        row[6],
+        medications,
+        row[11],
+        tuple(grades),
+    )
+
+
+def observation_records(scope: Scope, chunk: int = CHUNK) -> Iterator[ObservationRecord]:
+    """Clinician-entered observations by subject and time (who recorded them is not read)."""
+    rows = (
+        observations(scope)
+        .order_by("patient_id", "observed_at", "id")
+        .values_list(
+            "id",
+            "patient__subject_id",
+            "term",
+            "inputs",
+            "observed_at",
+            "created_at",
+            "grade",
+            "status",
+            "ctcae_version",
+            "grading_version",
+        )
+        .iterator(chunk_size=chunk)
+    )
+    for pk, subject, term, inputs, observed, created, grade, status, ctcae, grading in rows:
+        yield ObservationRecord(
+            id=pk,
+            subject_id=subject,
+            term=term,
+            inputs=inputs,
+            observed_at=observed.astimezone(scope.clinic_timezone),
+            created_at=created,
+            grade=GradeRow(term, grade, status, ctcae, grading),
+        )
+
+
+def response_records(scope: Scope, chunk: int = CHUNK) -> Iterator[ResponseRecord]:
+    rows = (
+        responses(scope)
+        .order_by("patient_id", "completed_at", "id")
+        .values_list(
+            "id",
+            "patient__subject_id",
+            "instrument",
+            "instrument_version",
+            "answers",
+            "scores",
+            "completed_at",
+            "completed_offset_minutes",
+            "received_at",
+            "due_on",
+        )
+        .iterator(chunk_size=chunk)
+    )
+    for pk, subject, code, version, answers, scores, completed, offset, received, due in rows:
+        yield ResponseRecord(
+            id=pk,
+            subject_id=subject,
+            instrument=code,
+            instrument_version=version,
+            answers=answers,
+            scores=scores,
+            completed_at=local(completed, offset),
+            received_at=received,
+            due_on=due,
+        )
+
+
+# --- graded reports for episodes ------------------------------------------------------------
+
+
+def diary_reports(scope: Scope, chunk: int = CHUNK) -> Iterator[Report]:
+    """Patient-reported grades for episodes, by (subject, term, time): current grades that are
+    graded, of entries that no later entry corrects (a correction replaces what it corrects)."""
+    corrected = DiaryEntry.objects.filter(corrects_id=OuterRef("entry_id"))
+    rows = (
+        EntryGrade.objects.current()
+        .filter(
+            entry__in=entries(scope),
+            status=GradeStatus.GRADED,
+            grade__isnull=False,
+        )
+        .exclude(Exists(corrected))
+        .order_by("entry__patient__subject_id", "term", "entry__recorded_at", "entry_id")
+        .values_list(
+            "entry__patient__subject_id",
+            "term",
+            "entry__recorded_at",
+            "entry__recorded_offset_minutes",
+            "grade",
+        )
+        .iterator(chunk_size=chunk)
+    )
+    for subject, term, recorded, offset, grade in rows:
+        yield Report(subject, term, local(recorded, offset), grade or 0)  # never None (filtered)
+
+
+def clinician_reports(scope: Scope, chunk: int = CHUNK) -> Iterator[Report]:
+    """Clinician-confirmed grades for episodes, by (subject, term, time)."""
+    rows = (
+        observations(scope)
+        .filter(status=GradeStatus.GRADED, grade__isnull=False)
+        .order_by("patient__subject_id", "term", "observed_at", "id")
+        .values_list("patient__subject_id", "term", "observed_at", "grade")
+        .iterator(chunk_size=chunk)
+    )
+    for subject, term, observed, grade in rows:
+        # grade is never None here (filtered): ``or 0`` only satisfies the type checker.
+        yield Report(subject, term, observed.astimezone(scope.clinic_timezone), grade or 0)

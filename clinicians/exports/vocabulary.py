@@ -1,0 +1,71 @@
+"""What an export may contain and the codes it writes, in one place.
+
+Code systems are those of ../shared/clinical/interoperability.md: MedDRA for CTCAE terms
+(§4.1, system MDRAE [V]; codes from the CTCAE v5.0 spreadsheet, §4.4 [V], carried by
+``diary.grading.TERMS``), NCI Thesaurus for PRO-CTCAE items and answers (§4.3 [V]) and the
+R4 backport of the HL7 AE Clinical Research IG for the grade of an adverse event (§4.1 [V]).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from django.conf import settings
+
+from diary import grading, instruments
+
+# --- sources ("instruments") a data manager may choose ------------------------------------
+SYMPTOM_DIARY = "symptom_diary"  # patient-reported CTCAE answers and provisional grades
+CLINICIAN_OBSERVATIONS = "clinician_observations"  # clinician-confirmed, graded values
+
+
+def instrument_choices() -> list[tuple[str, str]]:
+    """Every source an export may include: the diary, clinician observations, questionnaires."""
+    return [
+        (SYMPTOM_DIARY, "Symptom diary (patient-reported, provisional CTCAE grades)"),
+        (CLINICIAN_OBSERVATIONS, "Clinician-confirmed observations (labs, imaging, LVEF)"),
+        *((i.code, i.title) for i in instruments.CURRENT.values()),
+    ]
+
+
+QUESTIONNAIRE_CODES: frozenset[str] = frozenset(instruments.CURRENT)
+
+# --- CTCAE terms ----------------------------------------------------------------------------
+CTCAE_VERSION = grading.CTCAE_VERSION
+
+
+def term_label(term: str) -> str:
+    spec = grading.TERMS.get(term)
+    return spec.label if spec is not None else term
+
+
+def meddra_code(term: str) -> str | None:
+    """The MedDRA LLT code of a CTCAE term (interoperability.md §4.4 [V]); None when §4.4
+    lists none for it (such terms are exported with their CTCAE label only)."""
+    spec = grading.TERMS.get(term)
+    return spec.meddra_code if spec is not None else None
+
+
+# --- FHIR -------------------------------------------------------------------------------------
+MEDDRA_SYSTEM = "http://terminology.hl7.org/CodeSystem/MDRAE"  # [V §4.1]
+NCIT_SYSTEM = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"  # [V §4.3]
+OBSERVATION_CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
+# AE Clinical Research IG, R4 backport 1.0.1: "ae-grade", a CodeableConcept (§4.1 [V]).
+AE_GRADE_EXTENSION = "http://hl7.org/fhir/uv/ae-research-backport-ig/StructureDefinition/ae-grade"
+
+
+def local_system(name: str) -> str:
+    """A ToxWatch code system or naming system (TOXWATCH_FHIR_BASE, set per deployment)."""
+    return f"{settings.TOXWATCH_FHIR_BASE}/{name}"
+
+
+PROCTCAE_ITEMS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        item.code: (item.group or "", item.ncit_code or "")
+        for instrument in instruments.ALL
+        if instrument.code.startswith("proctcae_")
+        for item in instrument.items
+    }
+)
+PROCTCAE_SYMPTOM_NAMES: frozenset[str] = frozenset(grading.PROCTCAE_SYMPTOMS)

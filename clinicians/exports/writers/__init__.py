@@ -1,0 +1,100 @@
+"""The export formats. Each writer streams records from ``clinicians.exports.source`` into one
+file (a zip of CSVs, or a FHIR JSON Bundle) without holding the data in memory, and calls
+``tick()`` once per source record so the task can report progress."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+Tick = Callable[[], None]
+
+
+def text(value: Any) -> str:
+    """One CSV cell: booleans as true/false, nothing as an empty cell."""
+    if value is None:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return str(value)
+
+
+class BufferedCsv:
+    """A csv writer into a text buffer that is encoded and handed to ``sink`` about every
+    ``flush_at`` characters: memory stays bounded, and the sink sees few large writes."""
+
+    def __init__(self, sink: Callable[[bytes], Any], flush_at: int = 1 << 20) -> None:
+        self.sink = sink
+        self.flush_at = flush_at
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer)
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        self.writer.writerow(row)
+        if self.buffer.tell() > self.flush_at:
+            self.flush()
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        self.writer.writerows(rows)
+        if self.buffer.tell() > self.flush_at:
+            self.flush()
+
+    def write(self, text: str) -> None:
+        """Already rendered CSV lines (see ``cell``)."""
+        self.buffer.write(text)
+        if self.buffer.tell() > self.flush_at:
+            self.flush()
+
+    def flush(self) -> None:
+        self.sink(self.buffer.getvalue().encode("utf-8"))
+        self.buffer.seek(0)
+        self.buffer.truncate()
+
+
+_SPECIAL = re.compile(r'[,"\r\n]')
+
+
+def cell(value: Any) -> str:
+    """One CSV field as csv.writer renders it (minimal quoting), with ``text``'s conventions.
+
+    For hot loops that render whole lines with f-strings instead of calling the csv module.
+    """
+    if value is None:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        if _SPECIAL.search(value):
+            return '"' + value.replace('"', '""') + '"'
+        return value
+    return str(value)
+
+
+@lru_cache(maxsize=4096)
+def cached_cell(value: str) -> str:
+    """``cell`` of a string from a small vocabulary (terms, field names, versions)."""
+    return cell(value)
+
+
+@contextmanager
+def zip_csv(archive: zipfile.ZipFile, name: str) -> Iterator[BufferedCsv]:
+    """A CSV writer that streams into one member of ``archive`` (compressed as it goes)."""
+    with archive.open(name, "w", force_zip64=True) as raw:
+        out = BufferedCsv(raw.write)
+        yield out
+        out.flush()
+
+
+def open_zip(path: Path) -> zipfile.ZipFile:
+    return zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)

@@ -1,0 +1,383 @@
+"""Each export format is written, read back with its own reader, and holds what it should."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+
+from clinicians.exports import services, vocabulary
+from clinicians.exports.models import ExportStatus
+from diary.models import StaffRole
+from tests.helpers import export_cohort, make_clinic, make_staff, report
+
+pytestmark = pytest.mark.django_db
+
+PARIS = ZoneInfo("Europe/Paris")
+START = datetime(2025, 3, 3, 9, 0, tzinfo=PARIS)
+ALL_SOURCES = [code for code, _ in vocabulary.instrument_choices()]
+
+
+@pytest.fixture(autouse=True)
+def export_dir(settings, tmp_path):
+    settings.TOXWATCH_EXPORT_DIR = tmp_path / "exports"
+    return settings.TOXWATCH_EXPORT_DIR
+
+
+@pytest.fixture
+def cohort():
+    clinic = make_clinic("AAA")
+    other = make_clinic("BBB")
+    data = export_cohort(clinic, start=START)
+    data["clinic"] = clinic
+    data["manager"] = make_staff(clinic, StaffRole.DATA_MANAGER)
+    # Another clinic's patient, reporting in the same days: never in clinic AAA's exports.
+    data["outsider"] = export_cohort(other, start=START)["diarrhea_patient"]
+    return data
+
+
+def run(cohort, fmt, *, instruments=None, date_from=date(2025, 3, 1), date_to=date(2025, 3, 31)):
+    export = services.request_export(
+        user=cohort["manager"],
+        clinic=cohort["clinic"],
+        format=fmt,
+        date_from=date_from,
+        date_to=date_to,
+        instruments=instruments or ALL_SOURCES,
+    )
+    assert services.run_export(export_id=export.pk) is True
+    export.refresh_from_db()
+    assert export.status == ExportStatus.DONE, export.error
+    return export
+
+
+def read_zip_csv(export, name: str) -> list[dict[str, str]]:
+    with zipfile.ZipFile(export.path) as archive:
+        assert archive.testzip() is None
+        with archive.open(name) as raw:
+            return list(csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8", newline="")))
+
+
+def all_bytes(export) -> bytes:
+    if export.path.suffix == ".zip":
+        with zipfile.ZipFile(export.path) as archive:
+            return b"".join(archive.read(name) for name in archive.namelist())
+    return export.path.read_bytes()
+
+
+# --- CSV --------------------------------------------------------------------------------------
+
+
+def test_csv_export_is_a_zip_of_long_data_and_its_dictionary(cohort):
+    export = run(cohort, "csv")
+    with zipfile.ZipFile(export.path) as archive:
+        assert sorted(archive.namelist()) == ["data.csv", "data_dictionary.csv"]
+    rows = read_zip_csv(export, "data.csv")
+    diarrhea = cohort["diarrhea_patient"].subject_id
+    grades = [
+        r["value"]
+        for r in rows
+        if r["subject_id"] == diarrhea and r["kind"] == "grade" and r["term"] == "diarrhea"
+    ]
+    assert grades == ["1", "2", "0", "1"]
+    stools = [r for r in rows if r["item"] == "stools_over_baseline"]
+    assert [r["value"] for r in stools] == ["2", "5", "0", "3"]
+    first_grade = next(r for r in rows if r["kind"] == "grade" and r["term"] == "diarrhea")
+    assert first_grade["meddra_code"] == "10012727"
+    assert first_grade["ctcae_version"] == "5.0"
+    assert first_grade["grading_version"]
+    assert first_grade["recorded_at"] == "2025-03-03T09:00:00+01:00"
+    loperamide = next(r for r in rows if r["item"] == "loperamide_mg")
+    assert (loperamide["kind"], loperamide["value"], loperamide["unit"]) == (
+        "medication",
+        "4.0",
+        "mg",
+    )
+
+
+def test_csv_keeps_patient_reported_and_clinician_confirmed_rows_apart(cohort):
+    rows = read_zip_csv(run(cohort, "csv"), "data.csv")
+    alt = [r for r in rows if r["term"] == "alt_increased"]
+    assert alt and {r["source"] for r in alt} == {"clinician_confirmed"}
+    assert {r["reporter"] for r in alt} == {"clinician"}
+    assert [r["value"] for r in alt if r["kind"] == "grade"] == ["2", "3", "0"]
+    diary = [r for r in rows if r["instrument"] == "symptom_diary"]
+    assert {r["source"] for r in diary} == {"patient_reported"}
+    assert {r["reporter"] for r in diary} == {"patient", "carer"}
+
+
+def test_csv_has_questionnaire_answers_and_scores(cohort):
+    rows = read_zip_csv(run(cohort, "csv"), "data.csv")
+    pro = [r for r in rows if r["instrument"] == "proctcae_zongertinib"]
+    answer = next(r for r in pro if r["item"] == "PROCTCAE_16A")
+    assert (answer["kind"], answer["term"], answer["value"]) == ("answer", "diarrhea", "3")
+    score = next(r for r in pro if r["kind"] == "score" and r["item"] == "diarrhea")
+    assert score["value"] == "2"  # frequency "Frequently" -> composite 2 [V §2.2]
+    assert answer["instrument_version"] == "1"
+
+
+def test_the_data_dictionary_describes_every_column_and_code(cohort):
+    export = run(cohort, "csv")
+    header = read_zip_csv(export, "data.csv")[0].keys()
+    dictionary = read_zip_csv(export, "data_dictionary.csv")
+    columns = [r["name"] for r in dictionary if r["kind"] == "column"]
+    assert columns == list(header)
+    assert all(r["label"] for r in dictionary if r["kind"] == "column")
+    terms = {r["name"]: r for r in dictionary if r["kind"] == "ctcae_term"}
+    assert terms["diarrhea"]["code"] == "10012727"
+    assert terms["diarrhea"]["code_system"] == vocabulary.MEDDRA_SYSTEM
+    fields = {r["name"]: r for r in dictionary if r["kind"] == "field"}
+    assert fields["diarrhea.stools_over_baseline"]["type"] == "int"
+    items = {r["name"]: r for r in dictionary if r["kind"] == "item"}
+    assert items["PROCTCAE_16A"]["code"] == "C205941/C25515"  # Diarrhea / Frequency [V §4.3]
+    assert "3=Frequently" in items["PROCTCAE_16A"]["allowed_values"]
+
+
+def test_csv_holds_only_the_chosen_sources_and_days(cohort):
+    rows = read_zip_csv(
+        run(
+            cohort,
+            "csv",
+            instruments=["symptom_diary"],
+            date_from=date(2025, 3, 4),
+            date_to=date(2025, 3, 5),
+        ),
+        "data.csv",
+    )
+    assert {r["instrument"] for r in rows} == {"symptom_diary"}
+    days = sorted({r["recorded_at"][:10] for r in rows})
+    assert days == ["2025-03-04", "2025-03-05"]
+
+
+# --- SDTM -------------------------------------------------------------------------------------
+
+
+def test_sdtm_export_has_qs_fa_ae_and_define(cohort):
+    export = run(cohort, "sdtm")
+    with zipfile.ZipFile(export.path) as archive:
+        assert sorted(archive.namelist()) == ["AE.csv", "FA.csv", "QS.csv", "define.csv"]
+    define = read_zip_csv(export, "define.csv")
+    for dataset in ("QS", "FA", "AE"):
+        header = list(read_zip_csv(export, f"{dataset}.csv")[0].keys())
+        described = [r["variable"] for r in define if r["dataset"] == dataset and not r["code"]]
+        assert described == header
+
+
+def test_ae_episodes_from_diary_grades_end_at_the_first_grade_0(cohort):
+    ae = read_zip_csv(run(cohort, "sdtm"), "AE.csv")
+    diarrhea = [r for r in ae if r["AETERM"] == "Diarrhea"]
+    assert [(r["AESTDTC"], r["AEENDTC"], r["AETOXGR"], r["AEOUT"]) for r in diarrhea] == [
+        ("2025-03-03T09:00:00+01:00", "2025-03-05T09:00:00+01:00", "2", "RECOVERED/RESOLVED"),
+        ("2025-03-06T09:00:00+01:00", "", "1", "NOT RECOVERED/NOT RESOLVED"),
+    ]
+    assert {r["AECAT"] for r in diarrhea} == {"PATIENT-REPORTED"}
+    assert {r["AELLTCD"] for r in diarrhea} == {"10012727"}
+    assert {r["AEDECOD"] for r in diarrhea} == {"Diarrhea"}
+    assert [r["AESPID"][:4] for r in diarrhea] == ["PRO-", "PRO-"]
+
+
+def test_clinician_confirmed_events_are_separate_ae_records(cohort):
+    ae = read_zip_csv(run(cohort, "sdtm"), "AE.csv")
+    alt = [r for r in ae if r["AETERM"] == "Alanine aminotransferase increased"]
+    assert len(alt) == 1
+    assert alt[0]["AECAT"] == "CLINICIAN-CONFIRMED"
+    assert alt[0]["AESPID"].startswith("CLIN-")
+    assert alt[0]["AELLTCD"] == "10001551"
+    assert alt[0]["AETOXGR"] == "3"
+    # Observations are in the clinic's time zone: days 1 and 4 from START.
+    assert alt[0]["AESTDTC"] == "2025-03-04T09:00:00+01:00"
+    assert alt[0]["AEENDTC"] == "2025-03-07T09:00:00+01:00"
+    # AESEQ is unique within each subject.
+    subject = alt[0]["USUBJID"]
+    seqs = [r["AESEQ"] for r in ae if r["USUBJID"] == subject]
+    assert len(seqs) == len(set(seqs))
+
+
+def test_fa_has_diary_answers_and_provisional_grades_apart_from_clinician_values(cohort):
+    fa = read_zip_csv(run(cohort, "sdtm"), "FA.csv")
+    stools = [r for r in fa if r["FATESTCD"] == "STOOLS_OVER_BASELINE"]
+    assert [r["FASTRESN"] for r in stools] == ["2", "5", "0", "3"]
+    assert {(r["FAOBJ"], r["FACAT"], r["FAEVAL"]) for r in stools} == {
+        ("Diarrhea", "PATIENT-REPORTED", "STUDY SUBJECT")
+    }
+    carer = [r for r in fa if r["FAOBJ"] == "Fatigue"]
+    assert carer and {r["FAEVAL"] for r in carer} == {"CAREGIVER"}
+    alt = [r for r in fa if r["FAOBJ"] == "Alanine aminotransferase increased"]
+    assert {(r["FACAT"], r["FAEVAL"]) for r in alt} == {("CLINICIAN-CONFIRMED", "INVESTIGATOR")}
+    assert [r["FASTRESN"] for r in alt if r["FATESTCD"] == "CTCAEGR"] == ["2", "3", "0"]
+
+
+def test_qs_holds_pro_ctcae_items_with_their_answer_words_and_derived_composites(cohort):
+    qs = read_zip_csv(run(cohort, "sdtm"), "QS.csv")
+    item = next(r for r in qs if r["QSTESTCD"] == "PROCTCAE_16A")
+    assert (item["QSORRES"], item["QSSTRESN"], item["QSDRVFL"]) == ("Frequently", "3", "")
+    assert item["QSSCAT"] == "diarrhea"
+    assert item["QSDTC"] == "2025-03-05T09:00:00+01:00"
+    assert item["QSCAT"].startswith("PRO-CTCAE")
+    assert item["VISIT"]
+    composite = next(r for r in qs if r["QSTESTCD"] == "diarrhea")
+    assert (composite["QSSTRESN"], composite["QSDRVFL"]) == ("2", "Y")
+    seqs = [int(r["QSSEQ"]) for r in qs]
+    assert seqs == list(range(1, len(qs) + 1))
+
+
+# --- FHIR -------------------------------------------------------------------------------------
+
+
+def fhir_resources(export):
+    text = export.path.read_text(encoding="utf-8")
+    bundle = Bundle.model_validate_json(text)  # the library reads the whole Bundle back
+    return bundle, [entry["resource"] for entry in json.loads(text)["entry"]]
+
+
+def test_fhir_bundle_validates_and_reads_back_with_the_fhir_library(cohort):
+    export = run(cohort, "fhir")
+    bundle, resources = fhir_resources(export)
+    assert bundle.type == "collection"
+    assert bundle.id == str(export.pk)
+    kinds = {r["resourceType"] for r in resources}
+    assert kinds == {"Observation", "AdverseEvent", "QuestionnaireResponse"}
+    assert len(bundle.entry) == len(resources)
+    assert all(entry.fullUrl.startswith("urn:uuid:") for entry in bundle.entry)
+    assert len({entry.fullUrl for entry in bundle.entry}) == len(bundle.entry)
+
+
+def test_fhir_patient_reported_grades_are_preliminary_observations_coded_in_meddra(cohort):
+    _, resources = fhir_resources(run(cohort, "fhir"))
+    subject = cohort["diarrhea_patient"].subject_id
+    grades = [
+        r
+        for r in resources
+        if r["resourceType"] == "Observation"
+        and "effectiveDateTime" in r
+        and r["code"]["coding"][0]["code"] == "10012727"
+    ]
+    assert [g["valueInteger"] for g in grades] == [1, 2, 0, 1]
+    assert {g["status"] for g in grades} == {"preliminary"}
+    assert grades[0]["code"]["coding"][0]["system"] == "http://terminology.hl7.org/CodeSystem/MDRAE"
+    assert grades[0]["subject"]["identifier"]["value"] == subject
+    assert "reference" not in grades[0]["subject"]  # no Patient resource, no reference to one
+    episodes = [
+        r
+        for r in resources
+        if r["resourceType"] == "Observation"
+        and "effectivePeriod" in r
+        and r["code"]["coding"][0]["code"] == "10012727"
+    ]
+    assert [(e["effectivePeriod"].get("end"), e["valueInteger"]) for e in episodes] == [
+        ("2025-03-05T09:00:00+01:00", 2),
+        (None, 1),
+    ]
+
+
+def test_fhir_adverse_events_are_clinician_confirmed_episodes_only(cohort):
+    _, resources = fhir_resources(run(cohort, "fhir"))
+    events = [r for r in resources if r["resourceType"] == "AdverseEvent"]
+    assert len(events) == 1
+    event = events[0]
+    assert event["event"]["coding"][0] == {
+        "system": vocabulary.MEDDRA_SYSTEM,
+        "code": "10001551",
+        "display": "Alanine aminotransferase increased",
+    }
+    grade = next(e for e in event["extension"] if e["url"] == vocabulary.AE_GRADE_EXTENSION)
+    assert grade["valueCodeableConcept"]["text"].endswith("grade 3")
+    assert event["outcome"]["coding"][0]["code"] == "resolved"
+    assert event["date"] == "2025-03-04T09:00:00+01:00"
+
+
+def test_fhir_questionnaire_response_codes_pro_ctcae_answers_in_ncit(cohort):
+    _, resources = fhir_resources(run(cohort, "fhir"))
+    qr = next(r for r in resources if r["resourceType"] == "QuestionnaireResponse")
+    assert qr["id"] == str(cohort["response"].id)
+    item = next(i for i in qr["item"] if i["linkId"] == "PROCTCAE_16A")
+    assert item["answer"][0]["valueCoding"] == {
+        "system": vocabulary.NCIT_SYSTEM,
+        "code": "C64649",  # Frequently [V §4.3]
+        "display": "Frequently",
+    }
+    scores = [
+        r
+        for r in resources
+        if r["resourceType"] == "Observation"
+        and r.get("derivedFrom") == [{"reference": f"urn:uuid:{qr['id']}"}]
+    ]
+    diarrhea = next(s for s in scores if s["code"]["coding"][0]["code"] == "diarrhea")
+    assert diarrhea["valueInteger"] == 2
+    assert "not a CTCAE grade" in diarrhea["code"]["text"]
+
+
+# --- every format -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "sdtm", "fhir"])
+def test_no_direct_identifier_and_no_other_clinic_reaches_any_format(cohort, fmt):
+    content = all_bytes(run(cohort, fmt)).decode("utf-8")
+    person = cohort["person"]
+    for identifier in (
+        "Marguerite",
+        "Duchamp",
+        person.email,
+        person.username,
+        "1957",
+        "06 12 34 56 78",
+        cohort["outsider"].subject_id,
+    ):
+        assert identifier not in content
+    assert cohort["diarrhea_patient"].subject_id in content
+
+
+@pytest.mark.parametrize("fmt", ["csv", "sdtm", "fhir"])
+def test_the_file_records_its_size_and_sha256(cohort, fmt):
+    import hashlib
+
+    export = run(cohort, fmt)
+    data = export.path.read_bytes()
+    assert export.size_bytes == len(data)
+    assert export.sha256 == hashlib.sha256(data).hexdigest()
+    assert export.rows_done == export.rows_total == 9  # 5 entries, 3 observations, 1 response
+    assert export.expires_at - export.finished_at == timedelta(hours=24)
+
+
+def test_a_correction_replaces_the_entry_it_corrects_in_episodes(cohort):
+    entries = cohort["entries"]
+    patient = cohort["diarrhea_patient"]
+    # The grade 0 of day 2 is corrected to a grade 1: the first episode no longer ends there.
+    report(
+        patient,
+        {"diarrhea": {"stools_over_baseline": 1}},
+        recorded_at=START + timedelta(days=2, minutes=5),
+        corrects=str(entries[2].id),
+    )
+    ae = read_zip_csv(run(cohort, "sdtm"), "AE.csv")
+    diarrhea = [r for r in ae if r["AETERM"] == "Diarrhea"]
+    assert [(r["AESTDTC"], r["AEENDTC"]) for r in diarrhea] == [("2025-03-03T09:00:00+01:00", "")]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["plain", 1, 2.5, None, True, False, ""],
+        ["a,b", 'say "hi"', "line\nbreak", "cr\rhere", " spaced ", "é"],
+    ],
+)
+def test_cell_renders_fields_exactly_as_the_csv_module_does(values):
+    from clinicians.exports.writers import cell, text
+
+    expected = io.StringIO()
+    csv.writer(expected).writerow([text(v) for v in values])
+    assert ",".join(cell(v) for v in values) + "\r\n" == expected.getvalue()
+
+
+def test_an_awkward_subject_id_is_quoted_and_reads_back(cohort):
+    patient = cohort["diarrhea_patient"]
+    type(patient).objects.filter(pk=patient.pk).update(subject_id='AAA,"7"')
+    rows = read_zip_csv(run(cohort, "csv"), "data.csv")
+    assert 'AAA,"7"' in {r["subject_id"] for r in rows}
+    assert all(len(r) == len(rows[0]) and None not in r for r in rows)
