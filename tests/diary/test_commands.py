@@ -143,6 +143,16 @@ def test_seed_demo_builds_the_demo_clinic_once():
     open_alerts = Alert.objects.active().values_list("patient__subject_id", "kind", "level")
     assert ("DEMO-001", "ild", "red") in set(open_alerts)
     assert Alert.objects.filter(status="resolved", outcome="advice_given").exists()
+    # Questionnaires were answered through the service (scored), with some left due.
+    from diary import questionnaires
+    from diary.models import QuestionnaireResponse
+
+    responses = QuestionnaireResponse.objects.filter(patient__clinic__code="DEMO")
+    assert {"qlq_c30", "qlq_lc13", "qol_rating", "ecog_self", "proctcae_tdxd"} <= set(
+        responses.values_list("instrument", flat=True)
+    )
+    assert all(0 <= r.scores["QL2"] <= 100 for r in responses.filter(instrument="qlq_c30"))
+    assert any(questionnaires.due_count(patient=p) for p in patients.exclude(user=None))
     count = entries.count()
     call_command("seed_demo", stdout=StringIO())
     assert DiaryEntry.objects.count() == count

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from alerts.models import Alert
 from alerts.services import resolve_alert
-from diary import services
+from diary import instruments, questionnaires, services
 from diary.models import Clinic, Infusion, Patient, StaffMember, StaffRole
 from diary.serializers import EntryInSerializer
 
@@ -151,6 +151,27 @@ def symptoms_for(
             "ulcers": True,
         }
     return s, meds
+
+
+def plausible_answers(
+    instrument: instruments.Instrument, rng: random.Random, lean: float
+) -> dict[str, int]:
+    """Answers a patient might give: mostly at the good end of each item's scale.
+
+    Items with 7 or more steps (the QLQ-C30 global items, the 0-10 rating) are good at the top;
+    the others (symptom and function items, PRO-CTCAE, ECOG) at the bottom. Follow-up items are
+    answered only when their condition holds, as the app's branching does.
+    """
+    answers: dict[str, int] = {}
+    for item in instrument.items:
+        condition = item.enable_when
+        if condition is not None and answers.get(condition.item, -1) <= condition.greater_than:
+            continue
+        low, high = item.scale.minimum, item.scale.maximum
+        badness = min(1.0, rng.random() * lean * 2)
+        steps = round(badness * (high - low))
+        answers[item.code] = high - steps if high - low >= 6 else low + steps
+    return answers
 
 
 class Command(BaseCommand):
@@ -280,6 +301,48 @@ class Command(BaseCommand):
             serializer = EntryInSerializer(data=body)
             serializer.is_valid(raise_exception=True)
             services.submit_entry(patient=patient, data=serializer.validated_data)
+        self.seed_questionnaires(patient, story, today, rng, infusions)
+
+    def seed_questionnaires(
+        self,
+        patient: Patient,
+        story: Story,
+        today: date,
+        rng: random.Random,
+        infusions: list[date],
+    ) -> None:
+        """Answer the patient's scheduled questionnaires over the history, as the app would.
+
+        Most occasions are answered on their due day in the evening; some are missed, and the
+        newest one is left open for patients with a diary gap, so the demo shows due and overdue
+        questionnaires. Answers lean mild, a little worse for the patients whose story worsens.
+        """
+        lean = 0.12 if story.theme == "stable" else 0.3
+        tz = ZoneInfo(patient.timezone)
+        start = today - timedelta(days=HISTORY_DAYS)
+        for schedule in patient.questionnaire_schedules.all():
+            instrument = instruments.get(schedule.instrument)
+            cadence = questionnaires.cadence_of(schedule, infusions)
+            for occasion in instruments.occasions(cadence, start, today):
+                if occasion.due_on > today or (today - occasion.due_on).days < story.gap_last_days:
+                    continue
+                if rng.random() > story.adherence:
+                    continue
+                when = datetime.combine(occasion.due_on, time(19, rng.randint(0, 59)), tzinfo=tz)
+                if when > timezone.now():
+                    when = timezone.now().astimezone(tz) - timedelta(minutes=2)
+                answers = plausible_answers(instrument, rng, lean)
+                key = f"{story.subject_id}/{schedule.instrument}/{occasion.due_on.isoformat()}"
+                questionnaires.submit_response(
+                    patient=patient,
+                    data={
+                        "id": uuid.uuid5(NAMESPACE, key),
+                        "instrument": instrument.code,
+                        "version": None,
+                        "completed_at": when,
+                        "answers": answers,
+                    },
+                )
 
     def close_old_alerts(self, clinic: Clinic) -> None:
         """Alerts whose evidence is all older than 3 days were dealt with at the time: the demo
