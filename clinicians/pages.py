@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from clinicians import charts, metrics, timeline
 from clinicians.access import Can, Staff, staff_view
+from diary import questionnaires
 
 OLDEST_DAY = date(2000, 1, 1)
 PROGRAMME_CHOICES = ((7, "7 days"), (28, "28 days"), (91, "13 weeks"), (182, "26 weeks"))
@@ -191,6 +192,9 @@ def programme(request: HttpRequest) -> HttpResponse:
     figures = metrics.programme_metrics(clinic, period)
     context = {
         "programme": figures,
+        "questionnaires": questionnaires.clinic_completion(
+            clinic_id=clinic.pk, start=period.start, end=period.end
+        ),
         "charts": programme_charts(figures),
         "form": form,
         "nav": "programme",

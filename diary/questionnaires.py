@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -22,6 +22,8 @@ from django.utils import timezone
 from diary import instruments
 from diary.instruments import Cadence, Instrument, Occasion
 from diary.models import (
+    CourseStatus,
+    Infusion,
     InstrumentText,
     Patient,
     QuestionnaireResponse,
@@ -181,6 +183,89 @@ def completion(
         )
         for o in instruments.occasions(cadence, start, end)
     ]
+
+
+@dataclass(frozen=True)
+class CompletionRow:
+    """One patient's completion of one scheduled questionnaire over a period."""
+
+    subject_id: str
+    instrument: str
+    title: str
+    completed: int
+    missed: int
+    open: int  # due or overdue today, still answerable
+
+    @property
+    def closed(self) -> int:
+        return self.completed + self.missed
+
+    @property
+    def percent(self) -> int | None:
+        """Completed out of the occasions whose window has closed or was answered."""
+        return round(100 * self.completed / self.closed) if self.closed else None
+
+
+def clinic_completion(
+    *, clinic_id: int, start: date, end: date, now: datetime | None = None
+) -> list[CompletionRow]:
+    """Completion tracking for a clinic: per patient and active schedule, the occasions due from
+    ``start`` to ``end`` answered, missed and still open, in four queries whatever the size of
+    the clinic (the occasions themselves are computed, as for one patient)."""
+    now = now or timezone.now()
+    schedules = list(
+        QuestionnaireSchedule.objects.filter(patient__clinic_id=clinic_id, active=True)
+        .select_related("patient")
+        .order_by("patient__subject_id", "instrument")
+    )
+    # The current course of each patient is the newest not discontinued (as current_course).
+    current: dict[int, int] = {}
+    for patient_id, course_id in (
+        TreatmentCourse.objects.filter(patient__clinic_id=clinic_id)
+        .exclude(status=CourseStatus.DISCONTINUED)
+        .order_by("started_on", "pk")
+        .values_list("patient_id", "pk")
+    ):
+        current[patient_id] = course_id
+    infusions: dict[int, list[date]] = {}
+    for patient_id, course_id, given_on in Infusion.objects.filter(
+        course__patient__clinic_id=clinic_id
+    ).values_list("course__patient_id", "course_id", "given_on"):
+        if current.get(patient_id) == course_id:
+            infusions.setdefault(patient_id, []).append(given_on)
+    # Responses that can fulfil an occasion of the period: windows reach a few days either side.
+    margin = timedelta(days=31)
+    answered: dict[tuple[int, str], list[tuple[date | None, datetime]]] = {}
+    for pid, code, due_on, completed_at in QuestionnaireResponse.objects.filter(
+        patient__clinic_id=clinic_id,
+        completed_at__gte=datetime.combine(start - margin, time.min, tzinfo=UTC),
+        completed_at__lt=datetime.combine(end + margin, time.min, tzinfo=UTC),
+    ).values_list("patient_id", "instrument", "due_on", "completed_at"):
+        answered.setdefault((pid, code), []).append((due_on, completed_at))
+    rows = []
+    for schedule in schedules:
+        tz_name = schedule.patient.timezone
+        today = instruments.local_day(now, tz_name)
+        responses = [
+            (due_on, instruments.local_day(at, tz_name))
+            for due_on, at in answered.get((schedule.patient_id, schedule.instrument), [])
+        ]
+        cadence = cadence_of(schedule, sorted(infusions.get(schedule.patient_id, [])))
+        states = [
+            "completed" if _completed(o, responses) else o.state(today)
+            for o in instruments.occasions(cadence, start, min(end, today))
+        ]
+        rows.append(
+            CompletionRow(
+                subject_id=schedule.patient.subject_id,
+                instrument=schedule.instrument,
+                title=instruments.get(schedule.instrument).title,
+                completed=states.count("completed"),
+                missed=states.count("missed"),
+                open=states.count("due") + states.count("overdue"),
+            )
+        )
+    return rows
 
 
 def due_count(*, patient: Patient, now: datetime | None = None) -> int:

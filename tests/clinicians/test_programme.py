@@ -173,18 +173,21 @@ def test_the_period_selector_gets_only_its_part_of_the_page_over_htmx(nurse):
 def test_the_programme_takes_the_same_number_of_queries_whatever_the_volume(
     clinic, nurse, django_assert_num_queries
 ):
-    # Session, user, TOTP device check, staff member, then overdue, volume, response times and
-    # two for completion.
-    with django_assert_num_queries(9):
+    # Session, user, TOTP device check, staff member, then overdue, volume, response times,
+    # two for diary completion and four for questionnaire completion.
+    with django_assert_num_queries(13):
         assert programme(nurse).status_code == 200
     for n in range(12):
         patient = enrolled(clinic, f"PRG-{n:03d}")
         answered(patient, "fever", "red", timedelta(minutes=n * 10))
         make_alert(patient, kind="gi", due_in=timedelta(minutes=-n - 1))
         record_entry(patient, timezone.now() - timedelta(days=n % 5 + 1))
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(13):
         response = programme(nurse)
-    assert "12 alerts not acknowledged by the due time" in response.content.decode()
+    html = response.content.decode()
+    assert "12 alerts not acknowledged by the due time" in html
+    # Every enrolled patient's scheduled questionnaires are tracked.
+    assert "PRG-011" in html.split('id="questionnaires-title"')[1]
 
 
 class Labels(HTMLParser):

@@ -199,6 +199,51 @@ def test_completion_tracking_marks_answered_and_missed_occasions(clinic):
     assert [o.state for o in history] == ["missed", "missed", "completed", "upcoming"]
 
 
+def test_clinic_completion_counts_answered_missed_and_open_occasions_per_patient(clinic):
+    patient, client = enrolled_client(clinic, "zongertinib")
+    other_clinic_patient, _ = enrolled_client(make_clinic("ELSE"), "zongertinib")
+    today = local_today(patient)
+    restart_schedules(patient, days_ago=15)
+    restart_schedules(other_clinic_patient, days_ago=15)
+    # Weekly QoL rating due 15, 8 and 1 days ago (window: the due day and 3 days after).
+    # Answered 14 days ago (in the first window); the second window closed unanswered; the third
+    # is still open.
+    body = response_body(completed_at=timezone.now() - timedelta(days=14))
+    assert client.post("/api/v1/questionnaires/responses/", body, format="json").status_code == 201
+    rows = questionnaires.clinic_completion(
+        clinic_id=clinic.pk, start=today - timedelta(days=15), end=today
+    )
+    assert {row.subject_id for row in rows} == {patient.subject_id}
+    qol = next(row for row in rows if row.instrument == "qol_rating")
+    assert (qol.completed, qol.missed, qol.open, qol.percent) == (1, 1, 1, 50)
+    # The same figures as the one-patient completion tracking.
+    schedule = patient.questionnaire_schedules.get(instrument="qol_rating")
+    states = [
+        o.state
+        for o in questionnaires.completion(
+            schedule=schedule, start=today - timedelta(days=15), end=today
+        )
+    ]
+    assert states == ["completed", "missed", "overdue"]
+    never = next(row for row in rows if row.instrument == "ecog_self")
+    assert (never.completed, never.missed, never.open, never.percent) == (0, 2, 1, 0)
+
+
+def test_clinic_completion_takes_four_queries_whatever_the_number_of_patients(
+    clinic, django_assert_num_queries
+):
+    today = timezone.localdate()
+    with django_assert_num_queries(4):
+        assert questionnaires.clinic_completion(clinic_id=clinic.pk, start=today, end=today) == []
+    for _ in range(3):
+        enrolled_client(clinic, "trastuzumab_deruxtecan")
+    with django_assert_num_queries(4):
+        rows = questionnaires.clinic_completion(
+            clinic_id=clinic.pk, start=today - timedelta(days=30), end=today
+        )
+    assert len({row.subject_id for row in rows}) == 3
+
+
 # --- responses ------------------------------------------------------------------------------
 
 
