@@ -3,7 +3,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from clinicians import auth_views, live, views
+from clinicians import auth_views, live, pages, views
 
 app_name = "clinicians"
 
@@ -12,8 +12,8 @@ urlpatterns = [
     path("queue/", views.queue_fragment, name="queue_fragment"),
     path("alerts/<int:pk>/", views.alert_detail, name="alert"),
     path("alerts/<int:pk>/<slug:action>/", views.alert_action, name="alert_action"),
-    path("patients/<str:subject_id>/", views.patient, name="patient"),
-    path("programme/", views.programme, name="programme"),
+    path("patients/<str:subject_id>/", pages.patient, name="patient"),
+    path("programme/", pages.programme, name="programme"),
     path("exports/", views.exports, name="exports"),
     path("live/", live.stream, name="live"),
     path("login/", auth_views.StaffLoginView.as_view(), name="login"),

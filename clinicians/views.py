@@ -208,27 +208,6 @@ def alert_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 # --- placeholders other parts of issue #5 replace ----------------------------------------------
 
 
-@staff_view(Can.VIEW)
-def patient(request: HttpRequest, subject_id: str) -> HttpResponse:
-    """Placeholder for the patient page (built in its own branch)."""
-    found = request.staff.patient(subject_id)  # type: ignore[attr-defined]
-    return render(
-        request,
-        "clinicians/placeholder.html",
-        {"title": f"Patient {found.subject_id}", "text": "The patient page is coming."},
-    )
-
-
-@staff_view(Can.PROGRAMME)
-def programme(request: HttpRequest) -> HttpResponse:
-    """Placeholder for the programme view (built in its own branch)."""
-    return render(
-        request,
-        "clinicians/placeholder.html",
-        {"title": "Programme", "text": "The programme view is coming."},
-    )
-
-
 @staff_view(Can.EXPORT)
 def exports(request: HttpRequest) -> HttpResponse:
     """Placeholder for the exports page (built in its own branch)."""

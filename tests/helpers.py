@@ -79,6 +79,23 @@ def entry_body(
     return body
 
 
+def record_entry(
+    patient: Patient,
+    when: datetime,
+    symptoms: dict[str, Any] | None = None,
+    **medications: Any,
+) -> Any:
+    """Store an entry recorded at `when` (aware; its offset is the phone's) through the diary
+    service, grades and alerts included, as if the app had sent it (no HTTP, any date)."""
+    data: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "recorded_at": when,
+        "symptoms": symptoms if symptoms is not None else {"diarrhea": {"stools_over_baseline": 0}},
+        "medications": medications,
+    }
+    return services.submit_entry(patient=patient, data=data).entry
+
+
 def make_alert(
     patient: Patient,
     *,
