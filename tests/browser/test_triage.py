@@ -31,6 +31,8 @@ NURSE = "nurse.ward"
 # A possible ILD at RED: resting SpO2 under 88% (reference §5.2 RED 2 [V]), and at or under 92%
 # on T-DXd (§5.2 RED 3 [D]).
 LOW_RESTING_SPO2 = {"hypoxia": {"spo2_rest": 86, "spo2_exertion": 83}}
+# Diarrhoea CTCAE grade 2 (4-6 stools a day over baseline) is AMBER (§5.3 [V CTCAE]).
+AMBER_DIARRHEA = {"diarrhea": {"stools_over_baseline": 5}}
 STARTED_DAYS_AGO = 35
 ARRIVES_WITHIN_MS = 3_000  # the target for a new alert to show in an open queue
 
@@ -107,8 +109,15 @@ def test_a_nurse_sees_a_red_ild_alert_arrive_live_then_acknowledges_calls_and_re
         course.infusions.create(
             given_on=course.started_on + timedelta(days=cycle_day), dose_level=course.dose_level
         )
+    # Another patient's AMBER alert is already waiting.
+    _, other_code = enroll(clinic, "zongertinib")
     began = timezone.now().replace(microsecond=0)
     with httpx.Client(base_url=app.url, timeout=10) as api:
+        other = {"Authorization": f"Bearer {enrolled_token(api, other_code)}"}
+        amber = api.post("/api/v1/entries/", json=entry(began, AMBER_DIARRHEA), headers=other)
+        assert amber.status_code == 201, amber.text
+        assert amber.json()["alert_level"] == "amber"
+
         token = enrolled_token(api, code)
         api.headers["Authorization"] = f"Bearer {token}"
         history = api.post(
@@ -117,10 +126,12 @@ def test_a_nurse_sees_a_red_ild_alert_arrive_live_then_acknowledges_calls_and_re
         assert history.status_code == 200, history.text
         assert {r["alert_level"] for r in history.json()["results"]} == {"green"}
 
-        # The nurse signs in; the queue is empty and listening.
+        # The nurse signs in; the queue shows the AMBER alert and is listening.
         sign_in(page, NURSE)
         queue = page.locator("#queue")
-        expect(queue).to_contain_text("No alerts match these filters.")
+        rows = queue.locator("tbody tr")
+        expect(rows).to_have_count(1)
+        expect(rows.first).to_contain_text("AMBER")
         expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
         page.evaluate("window.toxwatchMarker = 'set before the entry'")
         navigations: list[str] = []
@@ -134,8 +145,12 @@ def test_a_nurse_sees_a_red_ild_alert_arrive_live_then_acknowledges_calls_and_re
 
         row = queue.locator("tbody tr.level-red")
         expect(row).to_be_visible(timeout=ARRIVES_WITHIN_MS)
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_have_class(re.compile(r"\blevel-red\b"))  # RED first
     alert = Alert.objects.get(patient=patient)
     assert (alert.kind, alert.level, alert.status) == ("ild", "red", Status.OPEN)
+    if app.worker is not None:  # integration run: the Celery worker delivered the push
+        assert "deliver_notification_task" in app.worker.log.read_text()
     expect(row).to_contain_text("RED")
     expect(row).to_contain_text("Possible ILD / pneumonitis")
     expect(row).to_contain_text(patient.subject_id)
@@ -179,8 +194,8 @@ def test_a_nurse_sees_a_red_ild_alert_arrive_live_then_acknowledges_calls_and_re
     # The audit trail shows each step, who did it and when, in order.
     alert.refresh_from_db()
     assert alert.status == Status.RESOLVED and alert.outcome == "drug_held"
-    rows = audit_rows(page)
-    assert [text for _, text in rows] == [
+    trail = audit_rows(page)
+    assert [text for _, text in trail] == [
         "system: Opened at RED.",
         f"{NURSE}: Acknowledged.",
         f"{NURSE}: Call logged (reached): Breathless walking to the kitchen since yesterday; "
@@ -189,8 +204,8 @@ def test_a_nurse_sees_a_red_ild_alert_arrive_live_then_acknowledges_calls_and_re
     ]
     # The page shows minutes; each time is within the test's own minutes.
     earliest = began.replace(second=0)
-    assert all(earliest <= when <= ended for when, _ in rows), rows
-    assert [when for when, _ in rows] == sorted(when for when, _ in rows)
+    assert all(earliest <= when <= ended for when, _ in trail), trail
+    assert [when for when, _ in trail] == sorted(when for when, _ in trail)
     events = list(alert.events.order_by("at", "pk").values_list("type", "actor__username"))
     assert events == [
         (EventType.OPENED, None),
@@ -207,6 +222,8 @@ def test_a_nurse_sees_a_red_ild_alert_arrive_live_then_acknowledges_calls_and_re
     expect(page.locator("main")).to_contain_text("Possible ILD / pneumonitis")
     page.screenshot(path=str(artifacts / "patient.png"), full_page=True)
 
-    # Back on the queue, the resolved alert no longer needs action.
+    # Back on the queue, the resolved alert no longer needs action; the AMBER one still does.
     page.get_by_role("link", name="Queue", exact=True).click()
-    expect(page.locator("#queue")).to_contain_text("No alerts match these filters.")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("AMBER")
+    expect(rows.first).not_to_contain_text(patient.subject_id)
