@@ -132,21 +132,27 @@ def _num(value: float) -> str:
 
 
 _ATTRIBUTE_ENTITIES = {'"': "&quot;"}
+_ATTRIBUTE_NAMES: dict[str, str] = {}
+
+
+def _attribute_value(value: object) -> str:
+    text = str(value)
+    # Most values are numbers: escape only what needs it (the charts are thousands of attributes).
+    if "&" in text or "<" in text or ">" in text or '"' in text:
+        return escape(text, _ATTRIBUTE_ENTITIES)
+    return text
 
 
 def _attrs(**attributes: object) -> str:
-    # Numbers need no escaping (and are most attributes); text is escaped, quotes included.
-    return " ".join(
-        f'{name.rstrip("_").replace("_", "-")}="'
-        + (
-            str(value)
-            if isinstance(value, int | float)
-            else escape(str(value), _ATTRIBUTE_ENTITIES)
-        )
-        + '"'
-        for name, value in attributes.items()
-        if value is not None
-    )
+    parts = []
+    for name, value in attributes.items():
+        if value is None:
+            continue
+        attribute = _ATTRIBUTE_NAMES.get(name)
+        if attribute is None:  # class_ -> class, stroke_width -> stroke-width
+            attribute = _ATTRIBUTE_NAMES[name] = name.rstrip("_").replace("_", "-")
+        parts.append(f'{attribute}="{_attribute_value(value)}"')
+    return " ".join(parts)
 
 
 def _el(tag: str, body: str = "", /, **attributes: object) -> str:
@@ -536,6 +542,11 @@ def _panel(axis: _Axis, panel: Panel, top: float, uid: str, index: int) -> list[
                 clip_path=f"url(#{clip})",
                 data_label=series.label,
             )
+        )
+    if not any(axis.inside(day) for series in panel.series for day, _ in series.points):
+        middle = (LEFT + axis.right) / 2
+        parts.append(
+            _text(middle, (plot_top + plot_bottom) / 2, "No readings in this period.", fill=MUTED)
         )
     return parts
 

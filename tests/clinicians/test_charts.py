@@ -254,6 +254,14 @@ def test_an_empty_period_says_so():
     assert "No diary entries in this period." in texts(root)
 
 
+def test_a_panel_without_readings_says_so():
+    empty = Panel("Temperature", "°C", (Series("Temperature", ((day(200), 37.0),)),))
+    root = parse(charts.timeline_svg(timeline(panels=(spo2_panel(), empty))))
+    with_readings, without = groups(root, "panel")
+    assert "No readings in this period." in texts(without)
+    assert "No readings in this period." not in texts(with_readings)
+
+
 def test_today_is_marked_when_inside_the_window():
     assert "today" in texts(parse(charts.timeline_svg(timeline(today=day(10)))))
     assert "today" not in texts(parse(charts.timeline_svg(timeline(today=day(200)))))

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.utils import timezone
 
 from diary.models import Patient, StaffRole
@@ -182,3 +185,36 @@ def test_the_programme_takes_the_same_number_of_queries_whatever_the_volume(
     with django_assert_num_queries(9):
         response = programme(nurse)
     assert "12 alerts not acknowledged by the due time" in response.content.decode()
+
+
+class Labels(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.controls: list[str] = []
+        self.labels: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "label" and found.get("for"):
+            self.labels.add(str(found["for"]))
+        if tag in {"input", "select", "textarea"} and found.get("type") != "hidden":
+            self.controls.append(str(found.get("id")))
+
+
+def test_every_control_of_the_patient_page_and_the_programme_has_a_label(clinic, nurse):
+    enrolled(clinic, "PRG-001")
+    for url in ("/staff/programme/", "/staff/patients/PRG-001/"):
+        parser = Labels()
+        parser.feed(nurse.get(url).content.decode())
+        assert parser.controls, url
+        assert set(parser.controls) <= parser.labels, url
+
+
+def test_the_chart_stylesheet_prints_the_charts_and_hides_the_period_form():
+    found = finders.find("clinicians/charts.css")
+    assert isinstance(found, str)
+    css = Path(found).read_text()
+    printing = css[css.index("@media print") :]
+    assert re.search(r"\.period-form \{ display: none", printing)
+    assert re.search(r"\.chart-figure svg\.chart \{ min-width: 0; width: 100%", printing)
+    assert re.search(r"\.print-only \{ display: block", printing)
