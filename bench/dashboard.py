@@ -637,6 +637,7 @@ def run(args: argparse.Namespace, log: Any) -> int:
     env = server_env()
     if args.reuse:
         pg = server_version()
+        ingest.migrate(env)  # the code may have new migrations (an index) since --keep
         ingest.setup_django(env)
         rows = count_rows()
         print(f"Reusing {BENCH_DB}: {rows}", flush=True)
