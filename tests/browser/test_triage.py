@@ -53,8 +53,8 @@ def entry(recorded_at: datetime, symptoms: dict[str, Any]) -> dict[str, Any]:
 
 
 def two_weeks_of_mild_reports(now: datetime) -> list[dict[str, Any]]:
-    """A morning entry a day for 14 days: SpO2 drifting down within the green band, a mild
-    cough some days, no fever. Gives the patient page a history to draw."""
+    """An entry a day for 14 days: SpO2 drifting down within the green band, grade 1 diarrhoea
+    some days, no fever. Gives the patient page a history to draw."""
     entries = []
     for day in range(14, 0, -1):
         spo2 = 97 - (14 - day) // 5
