@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test check lint typecheck schema schema-check migrations-check bench clean
+.PHONY: install run test check lint typecheck schema schema-check migrations-check bench screenshots clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PY)" || { echo "ToxWatch needs Python 3.12 or newer (python3.12 or python3.13 on PATH)."; exit 1; }
@@ -50,12 +50,20 @@ schema-check:
 		echo "docs/openapi.yaml is out of date: run 'make schema' and commit it."; \
 		diff -u docs/openapi.yaml /tmp/toxwatch-openapi.yaml | head -40; exit 1; }
 
+## The browser tests (Debian's Chromium must be installed), then the README's screenshots they
+## took copied to docs/screenshots/.
+screenshots: install
+	TOXWATCH_BROWSER=1 $(BIN)/python -m pytest tests/browser -q
+	cp test-artifacts/browser/queue.png test-artifacts/browser/alert.png \
+		test-artifacts/browser/patient.png docs/screenshots/
+
 ## Benchmarks (not tests): each prints its figures and how to reproduce them.
 bench: install
 	$(BIN)/python bench/grading.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/alert_latency.py
 	$(BIN)/python bench/export.py
+	$(BIN)/python bench/dashboard.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .mypy_cache .ruff_cache

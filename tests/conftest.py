@@ -18,6 +18,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None,
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """On SQLite, a file test database when browser tests run: their server is another process,
+    which cannot see the in-memory database pytest-django uses by default."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    browser = any("browser" in item.keywords for item in request.session.items)
+    if browser and db["ENGINE"] == "django.db.backends.sqlite3":
+        name = tmp_path_factory.mktemp("sqlite") / "test.sqlite3"
+        db.setdefault("TEST", {})["NAME"] = str(name)
+
+
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(settings, request):  # type: ignore[no-untyped-def]
     # Argon2 is deliberately slow; tests only need a hasher that works.
