@@ -32,6 +32,12 @@ TKI_CLASS = "tki"
 ADC_CLASS = "adc"
 
 # Answer scales, least to most severe (reference §1.2, §5.5).
+# Thresholds the dashboard also draws (clinicians/timeline.py reads them from here).
+SPO2_RED_BELOW = 88  # [V] CTCAE hypoxia example threshold: below 88% (88 itself is not)
+TDXD_SPO2_REST_RED_AT_OR_BELOW = 92  # [D] no published threshold (§5.2 RED 3)
+TDXD_SPO2_REST_DROP_RED = 4  # [D] fall of >=4 points from the resting baseline (§5.2 RED 3)
+FEVER_C = 38  # [V] CTCAE fever G1 lower bound, 38.0 °C (100.4 °F)
+
 SOB_EXERTION = ("none", "moderate", "minimal", "rest")
 SEVERITY = ("none", "mild", "moderate", "severe")
 ORAL_INTAKE = ("normal", "decreased", "inadequate")
@@ -426,14 +432,14 @@ def _dyspnea_g3(snapshot: Snapshot) -> str | None:
 
 def _spo2_rest_below_88(snapshot: Snapshot) -> str | None:
     spo2 = _number(snapshot.current, "hypoxia", "spo2_rest")
-    if spo2 is not None and spo2 < 88:  # [V] CTCAE hypoxia G3 example (<88%; 88 itself is not)
+    if spo2 is not None and spo2 < SPO2_RED_BELOW:  # [V] CTCAE hypoxia G3 example
         return f"resting SpO2 {_show(spo2)}% < 88% (CTCAE hypoxia G3 example threshold)"
     return None
 
 
 def _tdxd_spo2_rest_92(snapshot: Snapshot) -> str | None:
     spo2 = _number(snapshot.current, "hypoxia", "spo2_rest")
-    if spo2 is not None and spo2 <= 92:  # [D] no published threshold (§5.2 RED 3)
+    if spo2 is not None and spo2 <= TDXD_SPO2_REST_RED_AT_OR_BELOW:  # [D] §5.2 RED 3
         return f"resting SpO2 {_show(spo2)}% <= 92% on T-DXd"
     return None
 
@@ -446,7 +452,7 @@ def _drop(snapshot: Snapshot, name: str, baseline: int | None) -> Fraction | Non
 
 def _tdxd_spo2_rest_drop_4(snapshot: Snapshot) -> str | None:
     drop = _drop(snapshot, "spo2_rest", snapshot.baseline.spo2_rest)
-    if drop is not None and drop >= 4:  # [D] fall of >=4 points at rest (§5.2 RED 3)
+    if drop is not None and drop >= TDXD_SPO2_REST_DROP_RED:  # [D] §5.2 RED 3
         return (
             f"resting SpO2 {_show(drop)} points below the baseline "
             f"{snapshot.baseline.spo2_rest}% (fall >= 4) on T-DXd"
@@ -457,7 +463,7 @@ def _tdxd_spo2_rest_drop_4(snapshot: Snapshot) -> str | None:
 def _tdxd_respiratory_with_fever(snapshot: Snapshot) -> str | None:
     temperature = _temperature_c(snapshot.current)
     changes = _respiratory_changes(snapshot)
-    if temperature is None or temperature < 38 or not changes:  # fever >=38.0 °C [V]
+    if temperature is None or temperature < FEVER_C or not changes:  # fever [V]
         return None
     return (
         f"new or worsening: {'; '.join(changes)}, with temperature {_celsius_text(temperature)} "
@@ -518,7 +524,7 @@ def _cough_composite_2(snapshot: Snapshot) -> str | None:
 
 def _spo2_exertion_below_88(snapshot: Snapshot) -> str | None:
     spo2 = _number(snapshot.current, "hypoxia", "spo2_exertion")
-    if spo2 is not None and spo2 < 88:  # [V] CTCAE hypoxia G2 example
+    if spo2 is not None and spo2 < SPO2_RED_BELOW:  # [V] CTCAE hypoxia G2 example
         return f"exertional SpO2 {_show(spo2)}% < 88% (CTCAE hypoxia G2 example threshold)"
     return None
 
@@ -623,7 +629,7 @@ def _complicated_features(snapshot: Snapshot) -> list[str]:
     report = snapshot.current
     features = []
     temperature = _temperature_c(report)
-    if temperature is not None and temperature >= 38:
+    if temperature is not None and temperature >= FEVER_C:
         features.append(f"fever {_celsius_text(temperature)}")
     if _yes(report, "dehydration", "dizzy_on_standing"):
         features.append("dizzy on standing")
@@ -744,7 +750,7 @@ def _dehydration_with_gi_loss(snapshot: Snapshot) -> str | None:
 
 def _fever_38(snapshot: Snapshot) -> str | None:
     temperature = _temperature_c(snapshot.current)
-    if temperature is not None and temperature >= 38:  # CTCAE fever G1 lower bound [V]
+    if temperature is not None and temperature >= FEVER_C:  # CTCAE fever G1 lower bound [V]
         return f"temperature {_celsius_text(temperature)} (>= 38.0 °C)"
     return None
 
@@ -786,7 +792,7 @@ def _chills_with_raised_temperature(snapshot: Snapshot) -> str | None:
 def _low_grade(report: Report) -> Fraction | None:
     """The temperature when it is 37.5-37.9 °C (37.5 <= t < 38.0) [D]."""
     temperature = _temperature_c(report)
-    return temperature if temperature is not None and RAISED_C <= temperature < 38 else None
+    return temperature if temperature is not None and RAISED_C <= temperature < FEVER_C else None
 
 
 def _low_grade_twice(snapshot: Snapshot) -> str | None:
@@ -1539,7 +1545,7 @@ def _respiratory_recheck_due(snapshot: Snapshot) -> bool:
     return (
         snapshot.drug == TDXD
         and temperature is not None
-        and 38 <= temperature <= 39
+        and FEVER_C <= temperature <= 39
         and not _respiratory_changes(snapshot)
     )
 

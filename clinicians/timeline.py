@@ -23,6 +23,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from alerts import rules
 from alerts.models import ACTIVE_STATUSES, Alert
 from clinicians import charts, triage
 from clinicians.metrics import MAX_OFFSET, local_day
@@ -193,8 +194,8 @@ def recent_entries(patient: Patient, window: Window) -> list[dict[str, Any]]:
                 "terms": len(row["grade_summary"]),
                 "spo2_rest": hypoxia.get("spo2_rest"),
                 "spo2_exertion": hypoxia.get("spo2_exertion"),
-                "temp_c": fever.get("temp_c"),
-                "temp_f": fever.get("temp_f"),
+                "temp_c": _shown(fever.get("temp_c")),
+                "temp_f": _shown(fever.get("temp_f")),
                 "alert_level": row["alert_level"],
                 "correction": row["corrects_id"] is not None,
             }
@@ -287,32 +288,40 @@ def spo2_lines(patient: Patient, drug: str | None) -> tuple[charts.RefLine, ...]
     # Resting SpO2 <88%: the CTCAE hypoxia G3 example threshold, RED for any drug [V §5.2 RED 2].
     lines.append(
         charts.RefLine(
-            88,
-            "RED: resting SpO2 below 88% (CTCAE v5.0 hypoxia G3 example), any drug "
-            "(reference §5.2 RED 2) [V]",
+            rules.SPO2_RED_BELOW,
+            f"RED: resting SpO2 below {rules.SPO2_RED_BELOW}% (CTCAE v5.0 hypoxia G3 example), "
+            "any drug (reference §5.2 RED 2) [V]",
             band="below",
-            short="RED <88% rest [V]",
+            short=f"RED <{rules.SPO2_RED_BELOW}% rest [V]",
         )
     )
     if drug == "trastuzumab_deruxtecan":
         # T-DXd: RED at <=92% or a fall of >=4 points from the resting baseline [D §5.2 RED 3].
-        trigger = 92.0
+        trigger = float(rules.TDXD_SPO2_REST_RED_AT_OR_BELOW)
         if patient.baseline_spo2_rest is not None:
-            trigger = max(trigger, patient.baseline_spo2_rest - 4)
+            trigger = max(trigger, patient.baseline_spo2_rest - rules.TDXD_SPO2_REST_DROP_RED)
         lines.append(
             charts.RefLine(
                 trigger,
-                f"T-DXd RED: resting SpO2 {trigger:.0f}% or lower, that is 92% or lower or "
-                "4 points below the baseline (reference §5.2 RED 3) [D]",
+                f"T-DXd RED: resting SpO2 {trigger:.0f}% or lower, that is "
+                f"{rules.TDXD_SPO2_REST_RED_AT_OR_BELOW}% or lower or "
+                f"{rules.TDXD_SPO2_REST_DROP_RED} points below the baseline "
+                "(reference §5.2 RED 3) [D]",
                 short=f"T-DXd RED ≤{trigger:.0f}% [D]",
             )
         )
     return tuple(lines)
 
 
+def _shown(value: Any) -> Any:
+    """A stored reading for display: binary float noise from the phone (36.800000000000004)
+    dropped, never rounded to fewer than 2 decimals (37.95 stays 37.95 beside the 38.0 line)."""
+    return round(value, 2) if isinstance(value, float) else value
+
+
 # Fever >=38.0 °C is RED for any drug (§5.3; CTCAE fever G1 lower bound [V]).
 FEVER_LINE = charts.RefLine(
-    38.0,
+    float(rules.FEVER_C),
     "RED: temperature 38.0 °C or above (CTCAE v5.0 fever G1 lower bound; reference §5.3) [V]",
     band="above",
     short="RED ≥38.0 °C [V]",

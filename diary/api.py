@@ -388,11 +388,8 @@ class QuestionnairesDueView(PatientView):
         return Response(DueListSerializer({"count": len(results), "results": results}).data)
 
 
-class ResponsePagination(CursorPagination):
+class ResponsePagination(EntryPagination):
     ordering = ("-completed_at", "-id")
-    page_size = 50
-    max_page_size = 200
-    page_size_query_param = "page_size"
 
 
 class ResponseListCreateView(PatientView, generics.GenericAPIView):

@@ -355,3 +355,12 @@ def test_the_page_takes_the_same_number_of_queries_whatever_the_history(
         response = page(nurse, patient, "?days=182")
     assert response.status_code == 200
     assert len(lane_points(svg_of(response.content.decode()), "Diarrhea")) == 100
+
+
+def test_a_reading_with_float_noise_is_shown_to_two_decimals_at_most(nurse, patient):
+    record_entry(patient, local(1), {"fever": {"temp_c": 36.800000000000004}})
+    record_entry(patient, local(2), {"fever": {"temp_c": 37.95}})
+    html = page(nurse, patient).content.decode()
+    table = html[html.index('id="entries-title"') :]
+    assert "36.8 °C" in table and "36.800000000000004" not in table
+    assert "37.95 °C" in table  # never rounded up to the 38.0 °C fever line
