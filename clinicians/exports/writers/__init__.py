@@ -5,7 +5,6 @@ file (a zip of CSVs, or a FHIR JSON Bundle) without holding the data in memory, 
 from __future__ import annotations
 
 import csv
-import io
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -29,35 +28,33 @@ def text(value: Any) -> str:
 
 
 class BufferedCsv:
-    """A csv writer into a text buffer that is encoded and handed to ``sink`` about every
+    """A csv writer whose text is collected, encoded and handed to ``sink`` about every
     ``flush_at`` characters: memory stays bounded, and the sink sees few large writes."""
 
     def __init__(self, sink: Callable[[bytes], Any], flush_at: int = 1 << 20) -> None:
         self.sink = sink
         self.flush_at = flush_at
-        self.buffer = io.StringIO()
-        self.writer = csv.writer(self.buffer)
+        self.parts: list[str] = []
+        self.size = 0
+        self.writer = csv.writer(self)  # it calls self.write with each rendered line
 
     def writerow(self, row: Iterable[Any]) -> None:
         self.writer.writerow(row)
-        if self.buffer.tell() > self.flush_at:
-            self.flush()
 
     def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
         self.writer.writerows(rows)
-        if self.buffer.tell() > self.flush_at:
-            self.flush()
 
     def write(self, text: str) -> None:
-        """Already rendered CSV lines (see ``cell``)."""
-        self.buffer.write(text)
-        if self.buffer.tell() > self.flush_at:
+        """Rendered CSV lines (from the csv writer, or a hot loop using ``cell``)."""
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size > self.flush_at:
             self.flush()
 
     def flush(self) -> None:
-        self.sink(self.buffer.getvalue().encode("utf-8"))
-        self.buffer.seek(0)
-        self.buffer.truncate()
+        self.sink("".join(self.parts).encode("utf-8"))
+        self.parts = []
+        self.size = 0
 
 
 _SPECIAL = re.compile(r'[,"\r\n]')
