@@ -9,10 +9,13 @@ so memory stays flat whatever the size of the cohort.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import queue
 import secrets
+import threading
 import zoneinfo
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
@@ -257,8 +260,47 @@ def _raw_rows(queryset: Any, chunk: int) -> Iterator[tuple[Any, ...]]:
         cursor.adapters.register_loader("uuid", TextLoader)
         cursor.adapters.register_loader("timestamptz", _TIMESTAMPTZ_LOADER)
         cursor.execute(sql, params)
-        while rows := cursor.fetchmany(chunk):
+        for rows in read_ahead(lambda: cursor.fetchmany(chunk)):
             yield from rows
+
+
+def read_ahead(fetch: Callable[[], list[Any]]) -> Iterator[list[Any]]:
+    """``fetch()``'s results until an empty one, fetched by a thread one call ahead.
+
+    PostgreSQL runs a server-side cursor only when asked for rows: fetching in the caller's
+    thread, it and Python take turns. Here the thread waits for the next chunk (psycopg
+    releases the GIL meanwhile) while the caller writes the current one, so the query runs
+    on the other core. Its errors are raised in the caller's thread.
+    """
+    chunks: queue.Queue[list[Any] | BaseException] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            while not stop.is_set():
+                rows = fetch()
+                chunks.put(rows)
+                if not rows:
+                    return
+        except BaseException as exc:  # handed to the caller
+            chunks.put(exc)
+
+    thread = threading.Thread(target=run, name="export-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = chunks.get()
+            if isinstance(item, BaseException):
+                raise item
+            if not item:
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a put when the caller stopped early
+            with contextlib.suppress(queue.Empty):
+                chunks.get(timeout=0.05)
+        thread.join()
 
 
 def diary_records(scope: Scope, chunk: int = 2000) -> Iterator[DiaryRecord]:

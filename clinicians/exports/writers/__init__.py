@@ -5,7 +5,9 @@ file (a zip of CSVs, or a FHIR JSON Bundle) without holding the data in memory, 
 from __future__ import annotations
 
 import csv
+import queue
 import re
+import threading
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -86,11 +88,49 @@ def cached_cell(value: str) -> str:
 
 @contextmanager
 def zip_csv(archive: zipfile.ZipFile, name: str) -> Iterator[BufferedCsv]:
-    """A CSV writer that streams into one member of ``archive`` (compressed as it goes)."""
-    with archive.open(name, "w", force_zip64=True) as raw:
-        out = BufferedCsv(raw.write)
+    """A CSV writer that streams into one member of ``archive`` (compressed as it goes, by a
+    second thread: see ``write_behind``)."""
+    with archive.open(name, "w", force_zip64=True) as raw, write_behind(raw.write) as sink:
+        out = BufferedCsv(sink)
         yield out
         out.flush()
+
+
+@contextmanager
+def write_behind(
+    write: Callable[[bytes], Any], depth: int = 2
+) -> Iterator[Callable[[bytes], None]]:
+    """A sink that hands its blocks to ``write`` in a thread, at most ``depth`` blocks behind.
+
+    Deflate, the zip's CRC and the file write run in C without the GIL, so compressing a large
+    export overlaps with rendering it (on another core) instead of following it. The thread's
+    error, if any, is raised in the caller's thread at its next block or at the end.
+    """
+    blocks: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        while (block := blocks.get()) is not None:
+            if not failed:  # after an error, drain until the end so that puts never block
+                try:
+                    write(block)
+                except BaseException as exc:
+                    failed.append(exc)
+
+    def put(block: bytes) -> None:
+        if failed:
+            raise failed[0]
+        blocks.put(block)
+
+    thread = threading.Thread(target=run, name="export-write-behind", daemon=True)
+    thread.start()
+    try:
+        yield put
+    finally:
+        blocks.put(None)
+        thread.join()
+    if failed:
+        raise failed[0]
 
 
 def open_zip(path: Path) -> zipfile.ZipFile:
