@@ -3,8 +3,9 @@
 Every query starts from the export's clinic, so another clinic's patients cannot appear.
 Records are plain tuples-backed dataclasses carrying the pseudonymous ``subject_id`` and never
 a name, birth date, account or free text (docs/decisions.md, exports: no direct identifiers).
-Querysets are read with ``.iterator(chunk_size=...)`` (a server-side cursor on PostgreSQL),
-so memory stays flat whatever the size of the cohort.
+Querysets are read with ``.iterator(chunk_size=...)`` (a server-side cursor on PostgreSQL; the
+diary's, the largest, through psycopg directly and read a chunk ahead: D40), so memory stays
+flat whatever the size of the cohort.
 """
 
 from __future__ import annotations
