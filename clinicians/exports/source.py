@@ -16,7 +16,7 @@ import queue
 import secrets
 import threading
 import zoneinfo
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
@@ -265,7 +265,7 @@ def _raw_rows(queryset: Any, chunk: int) -> Iterator[tuple[Any, ...]]:
             yield from rows
 
 
-def read_ahead(fetch: Callable[[], list[Any]]) -> Iterator[list[Any]]:
+def read_ahead(fetch: Callable[[], list[Any]]) -> Generator[list[Any]]:
     """``fetch()``'s results until an empty one, fetched by a thread one call ahead.
 
     PostgreSQL runs a server-side cursor only when asked for rows: fetching in the caller's
