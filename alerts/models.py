@@ -60,26 +60,26 @@ class AlertQuerySet(models.QuerySet["Alert"]):
         return self.filter(status__in=ACTIVE_STATUSES)
 
     def for_clinic(self, clinic: Clinic | int) -> AlertQuerySet:
-        return self.filter(patient__clinic=clinic)
+        # Alert.clinic is the patient's clinic, copied when the alert is created (D38): no join.
+        return self.filter(clinic=clinic)
 
     def triage_order(self) -> AlertQuerySet:
-        """RED first, then the earliest due (the nurse's queue, issue #5)."""
-        red_first = models.Case(
-            models.When(level=Level.RED, then=models.Value(0)), default=models.Value(1)
-        )
-        return self.order_by(red_first, "due_at", "pk")
+        """RED first, then the earliest due (the nurse's queue, issue #5).
+
+        "red" sorts after "amber", so level descending is RED first (D38, and a test holds every
+        level to it); unlike a CASE, the alert_clinic_* indexes can give this order."""
+        return self.order_by("-level", "due_at", "pk")
+
+    def on_drug(self, drug: str) -> AlertQuerySet:
+        """Alerts of patients whose current drug is ``drug`` (the queue's drug filter)."""
+        return self.alias(current_drug=_current_drug()).filter(current_drug=drug)
 
     def with_queue_columns(self) -> AlertQuerySet:
-        """What a queue row shows, in the one query: patient, assignee and current drug."""
-        current_drug = (
-            TreatmentCourse.objects.filter(patient=models.OuterRef("patient"))
-            .exclude(status=CourseStatus.DISCONTINUED)
-            .order_by("-started_on", "-pk")
-            .values("drug")[:1]
-        )
-        return self.select_related("patient", "assigned_to").annotate(
-            current_drug=models.Subquery(current_drug)
-        )
+        """What a queue row shows, in the one query: patient, assignee and current drug.
+
+        Apply it to one page's rows only (``queue_page``): the current drug is a subquery per
+        row, and on a deep page PostgreSQL would run it for every row skipped by the OFFSET."""
+        return self.select_related("patient", "assigned_to").annotate(current_drug=_current_drug())
 
     def level_counts(self) -> dict[str, int]:
         """Active alerts per level and how many are past due, in one query."""
@@ -104,10 +104,23 @@ class AlertQuerySet(models.QuerySet["Alert"]):
         )
 
 
+def _current_drug() -> models.Subquery:
+    """The drug of the patient's current course (``Patient.current_course``), per alert row."""
+    return models.Subquery(
+        TreatmentCourse.objects.filter(patient=models.OuterRef("patient"))
+        .exclude(status=CourseStatus.DISCONTINUED)
+        .order_by("-started_on", "-pk")
+        .values("drug")[:1]
+    )
+
+
 class Alert(models.Model):
     """One alert per patient and kind while it is active; new evidence attaches to it."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="alerts")
+    # The patient's clinic, copied when the alert is created and never changed (a patient stays
+    # in a clinic): the queue filters and orders a clinic's alerts from one index (D38).
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     level = models.CharField(max_length=10, choices=Level.choices)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
@@ -143,16 +156,25 @@ class Alert(models.Model):
         indexes = [
             models.Index(fields=["status", "level", "due_at"], name="alert_queue"),
             models.Index(fields=["patient", "-opened_at"], name="alert_patient"),
-            # The queue's filters over a clinic's whole history (status, level, kind) reach the
-            # clinic through its patients: this lets the page count be an index-only scan per
-            # patient instead of a scan of every alert (bench/dashboard.py).
+            # The queue in its order (triage_order) within a clinic: a page of one status, or of
+            # one status and level, is a range of the first; every status (with or without a
+            # level) of the second. Both read a deep page's OFFSET from the index alone
+            # (docs/performance.md, Dashboard).
             models.Index(
-                fields=["patient", "level", "status", "kind"], name="alert_patient_filters"
+                fields=["clinic", "status", "-level", "due_at", "id"], name="alert_clinic_queue"
             ),
+            models.Index(fields=["clinic", "-level", "due_at", "id"], name="alert_clinic_order"),
+            # The programme view's alerts opened in a period.
+            models.Index(fields=["clinic", "opened_at"], name="alert_clinic_opened"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} {self.get_kind_display()} ({self.get_status_display()})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.clinic_id is None:
+            self.clinic_id = self.patient.clinic_id
+        super().save(*args, **kwargs)
 
     @property
     def is_active(self) -> bool:

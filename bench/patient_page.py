@@ -35,7 +35,8 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
-BENCH_DB = "toxwatch_bench_patient_page"
+# BENCH_DB names another database (e.g. one per worktree); it is dropped and recreated.
+BENCH_DB = os.environ.get("BENCH_DB", "toxwatch_bench_patient_page")
 ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 ENTRIES_PER_PATIENT = 1000
 ALERTS_PER_PATIENT = 100
@@ -101,9 +102,9 @@ FROM diary_diaryentry e CROSS JOIN (VALUES ('diarrhea'), ('fever'), ('hypoxia'))
 ORDER BY e.recorded_at
 """
 SEED_ALERTS = """
-INSERT INTO alerts_alert (patient_id, kind, level, status, reason, opened_at, due_at,
+INSERT INTO alerts_alert (patient_id, clinic_id, kind, level, status, reason, opened_at, due_at,
     last_evidence_at, acknowledged_at, resolved_at, outcome)
-SELECT p.id, (ARRAY['ild', 'gi', 'fever', 'hepatic', 'cardiac'])[1 + g.n %% 5],
+SELECT p.id, p.clinic_id, (ARRAY['ild', 'gi', 'fever', 'hepatic', 'cardiac'])[1 + g.n %% 5],
     CASE WHEN g.n %% 3 = 0 THEN 'red' ELSE 'amber' END,
     CASE WHEN g.n <= 5 THEN 'open' ELSE 'resolved' END, 'bench',
     now() - g.n * interval '5 days' + interval '1 day',
