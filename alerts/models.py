@@ -120,7 +120,8 @@ class Alert(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="alerts")
     # The patient's clinic, copied when the alert is created and never changed (a patient stays
     # in a clinic): the queue filters and orders a clinic's alerts from one index (D38).
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    # No index of its own: the alert_clinic_* indexes below start with it.
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+", db_index=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     level = models.CharField(max_length=10, choices=Level.choices)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)

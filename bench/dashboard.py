@@ -426,9 +426,7 @@ def sample(clinic_code: str) -> Sample:
     from diary.models import Clinic, Patient
 
     clinic = Clinic.objects.get(code=clinic_code)
-    alerts = list(
-        Alert.objects.filter(clinic=clinic).values_list("pk", flat=True).order_by("pk")
-    )
+    alerts = list(Alert.objects.filter(clinic=clinic).values_list("pk", flat=True).order_by("pk"))
     by_events = (
         Alert.objects.filter(clinic=clinic)
         .annotate(n=Count("events"))

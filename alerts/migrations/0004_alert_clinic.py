@@ -6,16 +6,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("alerts", "0003_dashboard_indexes"),
-        ("diary", "0006_default_questionnaire_schedules"),
-    ]
+    dependencies = [("alerts", "0003_dashboard_indexes")]
 
     operations = [
         migrations.AddField(
             model_name="alert",
             name="clinic",
             field=models.ForeignKey(
+                db_index=False,
                 null=True,
                 on_delete=django.db.models.deletion.PROTECT,
                 related_name="+",

@@ -14,6 +14,7 @@ class Migration(migrations.Migration):
             model_name="alert",
             name="clinic",
             field=models.ForeignKey(
+                db_index=False,
                 on_delete=django.db.models.deletion.PROTECT,
                 related_name="+",
                 to="diary.clinic",
@@ -28,7 +29,9 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="alert",
-            index=models.Index(fields=["clinic", "-level", "due_at", "id"], name="alert_clinic_order"),
+            index=models.Index(
+                fields=["clinic", "-level", "due_at", "id"], name="alert_clinic_order"
+            ),
         ),
         migrations.AddIndex(
             model_name="alert",
