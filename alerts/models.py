@@ -74,7 +74,7 @@ class AlertQuerySet(models.QuerySet["Alert"]):
         """Alerts of patients whose current drug is ``drug`` (the queue's drug filter).
 
         The current drug is looked up once per patient, not once per alert: over a clinic's
-        whole history that is hundreds of lookups instead of tens of thousands."""
+        whole history that is thousands of lookups instead of tens of thousands."""
         patients = (
             Patient.objects.alias(current_drug=_current_drug("pk"))
             .filter(current_drug=drug)
@@ -85,8 +85,8 @@ class AlertQuerySet(models.QuerySet["Alert"]):
     def with_queue_columns(self) -> AlertQuerySet:
         """What a queue row shows, in the one query: patient, assignee and current drug.
 
-        Apply it to one page's rows only (``queue_page``): the current drug is a subquery per
-        row, and on a deep page PostgreSQL would run it for every row skipped by the OFFSET."""
+        Apply it to one page's rows only, as the queue view does: the current drug is a subquery
+        per row, and on a deep page PostgreSQL would run it for every row skipped by the OFFSET."""
         return self.select_related("patient", "assigned_to").annotate(current_drug=_current_drug())
 
     def level_counts(self) -> dict[str, int]:
@@ -181,6 +181,7 @@ class Alert(models.Model):
         return f"{self.get_level_display()} {self.get_kind_display()} ({self.get_status_display()})"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        # The services pass the clinic; this covers any other way an alert is created.
         if self.clinic_id is None:
             self.clinic_id = self.patient.clinic_id
         super().save(*args, **kwargs)
