@@ -53,7 +53,7 @@ def push_change(*, event_id: int) -> DashboardPush | None:
     """Record the push of one audit event (key ``event-<id>``: idempotent) and announce it."""
     row = (
         AlertEvent.objects.filter(pk=event_id)
-        .values("alert_id", "type", "alert__level", "alert__patient__clinic_id")
+        .values("alert_id", "type", "alert__level", "alert__clinic_id")
         .first()
     )
     if row is None:
@@ -61,7 +61,7 @@ def push_change(*, event_id: int) -> DashboardPush | None:
     push, created = DashboardPush.objects.get_or_create(
         key=f"event-{event_id}",
         defaults={
-            "clinic_id": row["alert__patient__clinic_id"],
+            "clinic_id": row["alert__clinic_id"],
             "alert_id": row["alert_id"],
             "level": row["alert__level"],
             "reason": row["type"],

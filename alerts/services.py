@@ -336,6 +336,7 @@ def _apply(
         if alert is None:
             alert = Alert.objects.create(
                 patient=patient,
+                clinic_id=patient.clinic_id,
                 kind=kind,
                 level=level,
                 reason=_reason(fired),
@@ -668,6 +669,7 @@ def check_missed_diaries(*, now: datetime | None = None) -> int:
                 continue
             alert = Alert.objects.create(
                 patient=patient,
+                clinic_id=patient.clinic_id,
                 kind=fired.kind,
                 level=fired.level,
                 reason=fired.reason,

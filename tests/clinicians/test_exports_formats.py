@@ -325,7 +325,11 @@ def test_no_direct_identifier_and_no_other_clinic_reaches_any_format(cohort, fmt
         "Duchamp",
         person.email,
         person.username,
-        "1957",
+        # The birth date in the forms a file could carry it (the year alone also turns up
+        # by chance inside random UUIDs).
+        "1957-03-14",
+        "19570314",
+        "14/03/1957",
         "06 12 34 56 78",
         cohort["outsider"].subject_id,
     ):
