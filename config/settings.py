@@ -295,9 +295,32 @@ LOGGING = {
 
 # --- ToxWatch ------------------------------------------------------------------------------
 TOXWATCH_ALERT_EMAILS = env_list("TOXWATCH_ALERT_EMAILS")
-EMAIL_BACKEND = os.environ.get(
-    "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
-)
+# Django 6.1's mailers (EMAIL_BACKEND is deprecated; tests get the in-memory backend). In
+# production the default is SMTP: a console backend there would print alert e-mails to a log
+# instead of sending them, and Django's deploy check (mail.E001) refuses it.
+MAILERS = {
+    "default": {
+        "BACKEND": os.environ.get(
+            "DJANGO_EMAIL_BACKEND",
+            "django.core.mail.backends.smtp.EmailBackend"
+            if PRODUCTION
+            else "django.core.mail.backends.console.EmailBackend",
+        ),
+        "OPTIONS": {
+            key: value
+            for key, value in {
+                "host": os.environ.get("DJANGO_EMAIL_HOST"),
+                "port": int(os.environ["DJANGO_EMAIL_PORT"])
+                if os.environ.get("DJANGO_EMAIL_PORT")
+                else None,
+                "username": os.environ.get("DJANGO_EMAIL_USER"),
+                "password": os.environ.get("DJANGO_EMAIL_PASSWORD"),
+                "use_tls": env_bool("DJANGO_EMAIL_USE_TLS") or None,
+            }.items()
+            if value is not None
+        },
+    }
+}
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "toxwatch@localhost")
 # Channel -> backend class (dotted path); unset channels use alerts.notify.DEFAULT_BACKENDS.
 TOXWATCH_NOTIFICATION_BACKENDS: dict[str, str] = {}
