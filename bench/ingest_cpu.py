@@ -197,9 +197,7 @@ def count_queries(bench: Bench, patient_ids: list[int], tokens: dict[int, str]) 
     result = {
         "single_green": queries("/api/v1/entries/", green, tokens[patient]),
         "single_alert_opening": queries("/api/v1/entries/", alerting_body(), fresh_token),
-        "single_evidence_on_open_alert": queries(
-            "/api/v1/entries/", alerting_body(), fresh_token
-        ),
+        "single_evidence_on_open_alert": queries("/api/v1/entries/", alerting_body(), fresh_token),
     }
     batch = {"entries": [ingest.make_entry(rng) for _ in range(bench.args.batch_size)]}
     n = queries("/api/v1/entries/batch/", batch, tokens[patient_ids[1]])
