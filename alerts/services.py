@@ -17,7 +17,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from alerts import live, rules
@@ -31,6 +31,7 @@ from alerts.models import (
     Channel,
     EventType,
     ExpectedLevel,
+    Kind,
     Level,
     Notification,
     NotificationReason,
@@ -208,16 +209,29 @@ def raise_alerts(
 
 
 def _load_context(patient: Patient) -> AlertContext:
-    # Alert evaluation is serialised per patient: two requests never open two alerts.
-    Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk").get()
+    """Lock the patient and read what the rules need about them. The lock query also tells
+    which kinds a clinician declared expected and whether any follow-up is open (EXISTS
+    subqueries), so a patient without open follow-ups costs no query for them."""
     now = timezone.now()
-    expected = _expected_kinds(patient, now)
+    expected_now = ExpectedLevel.objects.filter(patient=OuterRef("pk"), until__gt=now)
+    # Alert evaluation is serialised per patient: two requests never open two alerts.
+    row = (
+        Patient.objects.select_for_update()
+        .filter(pk=patient.pk)
+        .values("pk")
+        .annotate(
+            has_followups=Exists(FollowUp.objects.open().filter(patient=OuterRef("pk"))),
+            **{f"expected_{kind}": Exists(expected_now.filter(kind=kind)) for kind in Kind.values},
+        )
+        .get()
+    )
+    expected = {kind for kind in Kind.values if row[f"expected_{kind}"]}
     return AlertContext(
         patient=patient,
         now=now,
         expected=expected,
         snapshot=_patient_context(patient, expected),
-        followups=list(patient.followups.open()),
+        followups=list(patient.followups.open()) if row["has_followups"] else [],
     )
 
 
