@@ -6,11 +6,12 @@ follow-ups saved one at a time (docs/performance.md, "Ingest"). ``AlertContext``
 patient's context once under the patient's lock (expected levels, the current course with its
 infusions, open follow-ups) and the active alerts by kind when an entry first needs them (one
 ``SELECT ... FOR UPDATE``). ``Writes`` collects evidence, audit events, notifications and
-follow-ups and writes each kind in one statement when the call ends, then registers the
-after-commit work (live pushes, deliveries) in the order the changes happened.
+follow-ups and writes each kind in one statement when the call ends.
 
 Everything still runs in the transaction that stores the entries (D7/D10): the same rows are
-written as before, only fewer statements. See docs/decisions.md D35.
+written as before, only fewer statements; the live pushes of the audit events
+(alerts.live.push_changes) and the deliveries are each one after-commit call. See
+docs/decisions.md D35.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class AlertContext:
 
 @dataclass
 class Writes:
-    """Rows to insert when the call ends, and the after-commit work in the order it arose."""
+    """Rows to insert when the call ends; their live pushes and deliveries after commit."""
 
     evidence: list[AlertEvidence] = field(default_factory=list)
     events: list[AlertEvent] = field(default_factory=list)
@@ -58,17 +59,13 @@ class Writes:
     new_followups: list[FollowUp] = field(default_factory=list)
     resolved_followups: list[FollowUp] = field(default_factory=list)
     evidence_touched: set[int] = field(default_factory=set)  # alert ids: last_evidence_at
-    # (kind, rows): "push" an event to the live dashboards, or "deliver" notifications.
-    after_commit: list[tuple[str, list[Any]]] = field(default_factory=list)
     evidence_keys: set[tuple[int, str, str]] = field(default_factory=set)
 
     def add_event(self, event: AlertEvent) -> None:
         self.events.append(event)
-        self.after_commit.append(("push", [event]))
 
     def add_notifications(self, rows: list[Notification]) -> None:
         self.notifications.extend(rows)
-        self.after_commit.append(("deliver", rows))
 
     def flush(self, now: datetime, enqueue: Callable[[list[int]], None]) -> None:
         if self.evidence:
@@ -86,9 +83,8 @@ class Writes:
             FollowUp.objects.bulk_create(self.new_followups)
         if self.evidence_touched:
             Alert.objects.filter(pk__in=self.evidence_touched).update(last_evidence_at=now)
-        for kind, rows in self.after_commit:
-            if kind == "push":
-                live.push_change_on_commit(rows[0])
-            else:
-                ids = [row.pk for row in rows]
-                transaction.on_commit(lambda ids=ids: enqueue(ids), robust=True)
+        # After commit: the live pushes of the changes, then the deliveries (each in one call).
+        live.push_changes_on_commit(self.events)
+        ids = [row.pk for row in self.notifications]
+        if ids:
+            transaction.on_commit(lambda: enqueue(ids), robust=True)

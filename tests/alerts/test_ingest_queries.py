@@ -115,3 +115,26 @@ def test_a_batch_of_100_costs_a_constant_number_of_queries(tdxd):
     ]
     assert len(before_commit) <= 16, "\n".join(before_commit)
     assert len(sql) <= 30, "\n".join(sql)
+
+
+def test_each_change_of_a_batch_is_pushed_live_once(tdxd):
+    from alerts.live import push_changes
+
+    patient, client = tdxd
+    client.post(ENTRIES, entry_body(symptoms={"hypoxia": {"spo2_rest": 86}}), format="json")
+    start = timezone.now() - timedelta(hours=6)
+    entries = [
+        entry_body(
+            recorded_at=start + timedelta(minutes=10 * n), symptoms={"hypoxia": {"spo2_rest": 85}}
+        )
+        for n in range(5)
+    ]
+    response = client.post(BATCH, {"entries": entries}, format="json")
+    assert [r["alert_level"] for r in response.json()["results"]] == ["red"] * 5
+    events = list(AlertEvent.objects.filter(type="evidence").order_by("pk"))
+    assert len(events) == 5
+    pushed = DashboardPush.objects.filter(reason="evidence").order_by("pk")
+    assert [p.key for p in pushed] == [f"event-{e.pk}" for e in events]
+    assert {(p.clinic_id, p.level) for p in pushed} == {(patient.clinic_id, "red")}
+    push_changes(event_ids=[e.pk for e in events])  # again: nothing doubles
+    assert DashboardPush.objects.filter(reason="evidence").count() == 5
