@@ -31,7 +31,6 @@ from alerts.models import (
     Channel,
     EventType,
     ExpectedLevel,
-    Kind,
     Level,
     Notification,
     NotificationReason,
@@ -210,22 +209,23 @@ def raise_alerts(
 
 def _load_context(patient: Patient) -> AlertContext:
     """Lock the patient and read what the rules need about them. The lock query also tells
-    which kinds a clinician declared expected and whether any follow-up is open (EXISTS
-    subqueries), so a patient without open follow-ups costs no query for them."""
+    whether a clinician declared any level expected and whether any follow-up is open (EXISTS
+    subqueries), so the usual patient, with neither, costs no query for them."""
     now = timezone.now()
-    expected_now = ExpectedLevel.objects.filter(patient=OuterRef("pk"), until__gt=now)
     # Alert evaluation is serialised per patient: two requests never open two alerts.
     row = (
         Patient.objects.select_for_update()
         .filter(pk=patient.pk)
         .values("pk")
         .annotate(
+            has_expected=Exists(
+                ExpectedLevel.objects.filter(patient=OuterRef("pk"), until__gt=now)
+            ),
             has_followups=Exists(FollowUp.objects.open().filter(patient=OuterRef("pk"))),
-            **{f"expected_{kind}": Exists(expected_now.filter(kind=kind)) for kind in Kind.values},
         )
         .get()
     )
-    expected = {kind for kind in Kind.values if row[f"expected_{kind}"]}
+    expected = _expected_kinds(patient, now) if row["has_expected"] else set()
     return AlertContext(
         patient=patient,
         now=now,
