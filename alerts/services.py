@@ -10,6 +10,7 @@ broker never got.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -180,7 +181,7 @@ def raise_alerts(
         writes.evidence_keys.update(
             (alert_id, str(entry_id), code)
             for alert_id, entry_id, code in AlertEvidence.objects.filter(
-                entry_id__in=later_stored
+                entry_id__in=[uuid.UUID(entry_id) for entry_id in later_stored]
             ).values_list("alert_id", "entry_id", "code")
         )
 
