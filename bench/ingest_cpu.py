@@ -26,7 +26,7 @@ Scenarios, each repeated ``--rounds`` times (the median round is reported):
 Usage (results JSON in bench/results/):
     .venv/bin/python bench/ingest_cpu.py
     # = --patients=300 --history-days=14 --single=300 --batches=6 --alerting=40 --bare=300
-    #   --rounds=3
+    #   --rounds=5
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=100)
     p.add_argument("--alerting", type=int, default=40, help="alert-opening entries per round")
     p.add_argument("--bare", type=int, default=300, help="bare inserts per round")
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--keep", action="store_true", help="keep the database afterwards")
     return p.parse_args(argv)
 
@@ -111,7 +111,9 @@ class Bench:
     def tokens(self, patient_ids: list[int]) -> dict[int, str]:
         return dict(zip(patient_ids, ingest.mint_tokens(patient_ids), strict=True))
 
-    def measure(self, name: str, requests: list[tuple[str, Any, str | None, int]]) -> tuple:
+    def measure(
+        self, name: str, requests: list[tuple[str, Any, str | None, int]]
+    ) -> tuple[int, float, float]:
         """Send the requests; CPU seconds of this process and of the PostgreSQL backend."""
         pid = self.backend_pid()  # the connection persists (CONN_MAX_AGE) across requests
         pg0, py0 = backend_cpu_seconds(pid), time.process_time()
@@ -248,10 +250,12 @@ def main(argv: list[str] | None = None) -> int:
         queries = count_queries(bench, patient_ids, tokens)
         results = []
         per_round: dict[str, list[tuple[int, float, float]]] = {}
+        sent: dict[str, int] = {}
         for _round in range(args.rounds):
             for name in ("single", "batch", "alerting", "bare"):
                 requests = scenario_requests(bench, name, patient_ids, tokens)
                 per_round.setdefault(name, []).append(bench.measure(name, requests))
+                sent[name] = len(requests)
         for name, rounds in per_round.items():
             py = [1000 * p / n for n, p, _ in rounds]
             pg = [1000 * g / n for n, _, g in rounds]
@@ -259,9 +263,7 @@ def main(argv: list[str] | None = None) -> int:
                 Measured(
                     scenario=name,
                     entries=rounds[0][0],
-                    requests=len(scenario_requests(bench, name, patient_ids, tokens))
-                    if name != "alerting"
-                    else args.alerting,
+                    requests=sent[name],
                     python_ms_per_entry=round(statistics.median(py), 2),
                     postgres_ms_per_entry=round(statistics.median(pg), 2),
                     server_ms_per_entry=round(statistics.median(py) + statistics.median(pg), 2),
