@@ -47,7 +47,7 @@ class NotificationInline(ReadOnlyInline):
 
 @admin.register(Alert)
 class AlertAdmin(ClinicScopedAdmin):
-    clinic_lookup = "patient__clinic"
+    clinic_lookup = "clinic"
     list_display = ["pk", "patient", "kind", "level", "status", "opened_at", "due_at"]
     list_filter = ["level", "kind", "status"]
     search_fields = ["patient__subject_id"]

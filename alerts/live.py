@@ -66,12 +66,12 @@ def push_changes(*, event_ids: Sequence[int]) -> list[DashboardPush]:
     rows = (
         AlertEvent.objects.filter(pk__in=event_ids)
         .order_by("pk")
-        .values("pk", "alert_id", "type", "alert__level", "alert__patient__clinic_id")
+        .values("pk", "alert_id", "type", "alert__level", "alert__clinic_id")
     )
     pushes = [
         DashboardPush(
             key=f"event-{row['pk']}",
-            clinic_id=row["alert__patient__clinic_id"],
+            clinic_id=row["alert__clinic_id"],
             alert_id=row["alert_id"],
             level=row["alert__level"],
             reason=row["type"],
@@ -91,7 +91,7 @@ def push_change(*, event_id: int) -> DashboardPush | None:
     """Record the push of one audit event (key ``event-<id>``: idempotent) and announce it."""
     row = (
         AlertEvent.objects.filter(pk=event_id)
-        .values("alert_id", "type", "alert__level", "alert__patient__clinic_id")
+        .values("alert_id", "type", "alert__level", "alert__clinic_id")
         .first()
     )
     if row is None:
@@ -99,7 +99,7 @@ def push_change(*, event_id: int) -> DashboardPush | None:
     push, created = DashboardPush.objects.get_or_create(
         key=f"event-{event_id}",
         defaults={
-            "clinic_id": row["alert__patient__clinic_id"],
+            "clinic_id": row["alert__clinic_id"],
             "alert_id": row["alert_id"],
             "level": row["alert__level"],
             "reason": row["type"],

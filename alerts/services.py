@@ -367,6 +367,7 @@ def _apply(
         if alert is None:
             alert = Alert.objects.create(
                 patient=ctx.patient,
+                clinic_id=ctx.patient.clinic_id,
                 kind=kind,
                 level=level,
                 reason=_reason(fired),
@@ -729,6 +730,7 @@ def check_missed_diaries(*, now: datetime | None = None) -> int:
                 continue
             alert = Alert.objects.create(
                 patient=patient,
+                clinic_id=patient.clinic_id,
                 kind=fired.kind,
                 level=fired.level,
                 reason=fired.reason,

@@ -67,7 +67,8 @@ if str(ROOT) not in sys.path:
 from bench import ingest  # noqa: E402  (the server and CPU helpers of the ingest benchmark)
 
 RESULTS_DIR = ROOT / "bench" / "results"
-BENCH_DB = "toxwatch_bench_dashboard"
+# BENCH_DB names another database (e.g. one per worktree); it is dropped and recreated.
+BENCH_DB = os.environ.get("BENCH_DB", "toxwatch_bench_dashboard")
 ADMIN_URL = ingest.ADMIN_URL
 # ingest's CPU accounting counts the PostgreSQL backends of its own database: point it at ours.
 ingest.BENCH_DB = BENCH_DB
@@ -223,10 +224,10 @@ SELECT s.*, md5(s.patient_id::text || '-' || s.n::text)::uuid AS entry_id,
 FROM ({ALERT_SOURCE}) AS s
 JOIN diary_diaryentry e ON e.id = md5(s.patient_id::text || '-' || s.n::text)::uuid;
 
-INSERT INTO alerts_alert (patient_id, kind, level, status, reason, opened_at, due_at,
+INSERT INTO alerts_alert (patient_id, clinic_id, kind, level, status, reason, opened_at, due_at,
     last_evidence_at, acknowledged_at, acknowledged_by_id, assigned_to_id, escalated_at,
     resolved_at, resolved_by_id, outcome)
-SELECT b.patient_id, b.kind, b.level, b.status,
+SELECT b.patient_id, b.clinic_id, b.kind, b.level, b.status,
     'Bench alert: ' || b.kind || ' at ' || b.level, b.opened_at,
     b.opened_at + CASE WHEN b.level = 'red' THEN interval '1 hour' ELSE interval '24 hours' END,
     b.opened_at,
@@ -425,11 +426,9 @@ def sample(clinic_code: str) -> Sample:
     from diary.models import Clinic, Patient
 
     clinic = Clinic.objects.get(code=clinic_code)
-    alerts = list(
-        Alert.objects.filter(patient__clinic=clinic).values_list("pk", flat=True).order_by("pk")
-    )
+    alerts = list(Alert.objects.filter(clinic=clinic).values_list("pk", flat=True).order_by("pk"))
     by_events = (
-        Alert.objects.filter(patient__clinic=clinic)
+        Alert.objects.filter(clinic=clinic)
         .annotate(n=Count("events"))
         .order_by("n", "pk")
         .values_list("pk", flat=True)

@@ -105,7 +105,7 @@ class QueueFilterForm(forms.Form):
             if data.get(name):
                 alerts = alerts.filter(**{name: data[name]})
         if data.get("drug"):
-            alerts = alerts.filter(current_drug=data["drug"])
+            alerts = alerts.on_drug(data["drug"])
         assignee = data.get("assignee")
         if assignee == ASSIGNEE_ME:
             alerts = alerts.filter(assigned_to=self.staff.user)

@@ -106,6 +106,7 @@ class PatientAdmin(ClinicScopedAdmin):
     readonly_fields = ["user", "created_at"]
     inlines = [TreatmentCourseInline]
     actions = [issue_code]
+
     fieldsets = [
         (
             None,
@@ -137,6 +138,11 @@ class PatientAdmin(ClinicScopedAdmin):
             },
         ),
     ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # A patient stays in the clinic they were enrolled in: their alerts keep a copy of it.
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "clinic"] if obj is not None else fields
 
 
 class InfusionInline(admin.TabularInline):

@@ -325,7 +325,11 @@ def test_no_direct_identifier_and_no_other_clinic_reaches_any_format(cohort, fmt
         "Duchamp",
         person.email,
         person.username,
-        "1957",
+        # The birth date in the forms a file could carry it (the year alone also turns up
+        # by chance inside random UUIDs).
+        "1957-03-14",
+        "19570314",
+        "14/03/1957",
         "06 12 34 56 78",
         cohort["outsider"].subject_id,
     ):
@@ -381,3 +385,37 @@ def test_an_awkward_subject_id_is_quoted_and_reads_back(cohort):
     rows = read_zip_csv(run(cohort, "csv"), "data.csv")
     assert 'AAA,"7"' in {r["subject_id"] for r in rows}
     assert all(len(r) == len(rows[0]) and None not in r for r in rows)
+
+
+def test_csv_lines_are_the_same_whether_answers_come_from_the_cache_or_not(cohort, monkeypatch):
+    from clinicians.exports.writers import csvlong
+
+    cached = run(cohort, "csv")
+    monkeypatch.setattr(csvlong, "ANSWER_TAILS_KEPT", 1)  # the cache restarts at every entry
+    uncached = run(cohort, "csv")
+    with zipfile.ZipFile(cached.path) as a, zipfile.ZipFile(uncached.path) as b:
+        assert a.read("data.csv") == b.read("data.csv")
+    assert len(read_zip_csv(cached, "data.csv")) > 20
+
+
+def test_diary_rows_carry_ids_as_text_with_the_entrys_current_grades(cohort):
+    from clinicians.exports import source
+    from diary.models import DiaryEntry
+
+    scope = source.Scope(
+        cohort["clinic"].pk,
+        PARIS,
+        datetime(2025, 3, 1, tzinfo=PARIS),
+        datetime(2025, 4, 1, tzinfo=PARIS),
+        frozenset(ALL_SOURCES),
+    )
+    rows = list(source.diary_rows(scope))
+    ids = {
+        str(pk)
+        for pk in DiaryEntry.objects.filter(patient__clinic=cohort["clinic"]).values_list(
+            "pk", flat=True
+        )
+    }
+    assert {row.id for row, _ in rows} == ids
+    assert all(isinstance(row.id, str) and json.loads(row.symptoms_json) for row, _ in rows)
+    assert any(grades for _, grades in rows)

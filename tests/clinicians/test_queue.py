@@ -196,6 +196,47 @@ def test_the_queue_is_paginated(clinic, nurse):
     assert "Page 1 of 2" in client.get("/staff/").content.decode()
 
 
+def test_a_deep_page_lists_its_alerts_in_queue_order_with_their_current_drug(clinic, nurse):
+    from diary.models import Drug
+
+    drugs = ("zongertinib", "sevabertinib", "trastuzumab_deruxtecan")
+    drug_of = {}
+    for n in range(60):
+        alert = make_alert(
+            patient(clinic, n, drugs[n % 3]),
+            status="resolved",
+            level="red" if n % 4 == 0 else "amber",
+            resolved_at=timezone.now(),
+        )
+        # Twenty due times, three alerts each: ties fall back to the id.
+        Alert.objects.filter(pk=alert.pk).update(
+            due_at=datetime(2026, 1, 5, 9, tzinfo=UTC) + timedelta(minutes=n % 20)
+        )
+        drug_of[alert.pk] = drugs[n % 3]
+    expected = [
+        a.pk for a in sorted(Alert.objects.all(), key=lambda a: (a.level != "red", a.due_at, a.pk))
+    ]
+    client = staff_client(nurse)
+    shown = [alert_ids(client.get(f"/staff/?status=resolved&page={n}")) for n in (1, 2, 3)]
+    assert shown == [expected[:25], expected[25:50], expected[50:]]
+    html = client.get("/staff/?status=resolved&page=3").content.decode()
+    for pk in expected[50:]:
+        row = html.split(f'href="/staff/alerts/{pk}/"')[1].split("</tr>")[0]
+        assert f"<td>{Drug(drug_of[pk]).label}</td>" in row
+
+
+def test_a_deep_page_takes_as_many_queries_as_the_first(clinic, nurse, django_assert_num_queries):
+    client = staff_client(nurse)
+    url = "/staff/?status=all&level=red&page=3"
+    make_alert(patient(clinic, 0), level="red")
+    few = queries_for(client, url)  # page 3 of 1 alert is the first page
+    for n in range(1, 60):
+        make_alert(patient(clinic, n), level="red", status="resolved", resolved_at=timezone.now())
+    with django_assert_num_queries(few):
+        response = client.get(url)
+    assert len(alert_ids(response)) == 10 and "page 3 of 3" in response.content.decode()
+
+
 def test_the_fragment_is_the_list_with_the_counts_out_of_band(clinic, nurse):
     make_alert(patient(clinic, 1), level="red")
     response = staff_client(nurse).get(

@@ -3,6 +3,7 @@ data dictionary that describes every column and every code (data_dictionary.csv)
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from clinicians.exports import source, vocabulary
@@ -96,43 +97,72 @@ def _units() -> dict[tuple[str, str], str]:
 
 
 def _diary(scope: Scope, out: BufferedCsv, tick: Tick) -> None:
-    # The hot loop of large exports renders whole lines with f-strings: ``cell`` quotes like
-    # csv.writer (tests/clinicians/test_exports_formats.py reads every line back with csv).
+    # The hot loop of large exports. Each line is the entry's prefix (subject to received_at)
+    # and a tail (kind to meddra_code). Tails depend only on values from small vocabularies
+    # (an entry's answers, a grade and its versions, a dose), so each distinct one is rendered
+    # once and looked up after that; an entry costs a few dict lookups, two isoformat calls and
+    # string joins. ``cell`` quotes like csv.writer (tests/clinicians/test_exports_formats.py
+    # reads every line back with csv).
     units = _units()
     meddra = {term: spec.meddra_code or "" for term, spec in grading.TERMS.items()}
-    lead = f"{PATIENT_REPORTED},"
+    lead = f",{PATIENT_REPORTED},"
     diary = f",{vocabulary.SYMPTOM_DIARY},,"
-    # "answer,term,field," and ",unit,,,,\r\n" of every (term, field) met, rendered once.
-    parts: dict[tuple[str, str], tuple[str, str]] = {}
-    for r in source.diary_records(scope):
+    answer_tails: dict[str, tuple[str, ...]] = {}  # by the entry's answers' JSON text
+    grade_tails: dict[source.GradeRow, str] = {}
+    medication_tails: dict[tuple[str, object], str] = {}
+    subject, subject_cell = None, ""
+    for r, grades in source.diary_rows(scope):
+        if r.subject_id != subject:
+            subject, subject_cell = r.subject_id, cell(r.subject_id)
         prefix = (
-            f"{cell(r.subject_id)},{lead}{cached_cell(r.reporter)}{diary}{r.id},"
-            f"{r.corrects_id or ''},{r.recorded_at.isoformat()},{r.received_at.isoformat()},"
+            f"{subject_cell}{lead}{cached_cell(r.reporter)}{diary}{r.id},"
+            f"{r.corrects_id or ''},{source.local(r.recorded_at, r.offset_minutes).isoformat()},"
+            f"{r.received_at.isoformat()},"
         )
-        lines = []
-        for term, answers in r.symptoms.items():
-            for field, value in answers.items():
-                head_tail = parts.get((term, field))
-                if head_tail is None:
-                    head_tail = parts[(term, field)] = (
-                        f"answer,{cell(term)},{cell(field)},",
-                        f",{cell(units.get((term, field), ''))},,,,\r\n",
-                    )
-                lines.append(f"{prefix}{head_tail[0]}{cell(value)}{head_tail[1]}")
-        lines.extend(
-            f"{prefix}grade,{cached_cell(g.term)},ctcae_grade,{cell(g.grade)},,"
-            f"{cached_cell(g.status)},{cached_cell(g.ctcae_version)},"
-            f"{cached_cell(g.grading_version)},{meddra.get(g.term, '')}\r\n"
-            for g in r.grades
-        )
-        if r.medications:
-            lines.extend(
-                f"{prefix}medication,,{name},{cell(value)},"
-                f"{'mg' if name == 'loperamide_mg' else ''},,,,\r\n"
-                for name, value in r.medications.items()
+        tails = answer_tails.get(r.symptoms_json)
+        if tails is None:
+            if len(answer_tails) >= ANSWER_TAILS_KEPT:
+                answer_tails.clear()
+            tails = answer_tails[r.symptoms_json] = _answer_tails(
+                json.loads(r.symptoms_json), units
             )
+        lines = [prefix + tail for tail in tails]
+        for g in grades:
+            tail = grade_tails.get(g)
+            if tail is None:
+                tail = grade_tails[g] = (
+                    f"grade,{cell(g.term)},ctcae_grade,{cell(g.grade)},,{cell(g.status)},"
+                    f"{cell(g.ctcae_version)},{cell(g.grading_version)},"
+                    f"{meddra.get(g.term, '')}\r\n"
+                )
+            lines.append(prefix + tail)
+        for name, value in source.medications(r).items():
+            tail = medication_tails.get((name, value))
+            if tail is None:
+                tail = medication_tails[(name, value)] = (
+                    f"medication,,{name},{cell(value)},"
+                    f"{'mg' if name == 'loperamide_mg' else ''},,,,\r\n"
+                )
+            lines.append(prefix + tail)
         out.write("".join(lines))
         tick()
+
+
+# Distinct answer sets whose rendered lines are kept; the cache restarts when full, so memory
+# stays bounded whatever the cohort.
+ANSWER_TAILS_KEPT = 20_000
+
+
+def _answer_tails(
+    symptoms: dict[str, dict[str, object]], units: dict[tuple[str, str], str]
+) -> tuple[str, ...]:
+    """The tails (kind to meddra_code) of an entry's answer lines, in the entry's order."""
+    return tuple(
+        f"answer,{cell(term)},{cell(field)},{cell(value)},{cell(units.get((term, field), ''))}"
+        ",,,,\r\n"
+        for term, answers in symptoms.items()
+        for field, value in answers.items()
+    )
 
 
 def _observations(scope: Scope, out: object, tick: Tick) -> None:
