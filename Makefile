@@ -61,6 +61,7 @@ screenshots: install
 bench: install
 	$(BIN)/python bench/grading.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/ingest_cpu.py
 	$(BIN)/python bench/alert_latency.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/dashboard.py

@@ -10,16 +10,19 @@ broker never got.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from alerts import live, rules
+from alerts.context import AlertContext, Writes
 from alerts.models import (
     ACTIVE_STATUSES,
     LEVEL_RANK,
@@ -148,13 +151,12 @@ def raise_alerts(
     days before each as history; stored entries recorded after a late-arriving one are
     evaluated again with it in their history (evidence is unique per alert, entry and rule, so
     nothing doubles), and what that tells the care team counts for the late entry.
+
+    The patient's context is read once and the rows are written in bulk at the end
+    (alerts.context).
     """
-    # Alert evaluation is serialised per patient: two requests never open two alerts.
-    Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk").get()
-    now = timezone.now()
-    expected = _expected_kinds(patient, now)
-    context = _patient_context(patient, expected)
-    objects: dict[str, DiaryEntry] = {str(entry.pk): entry for entry, _ in entries}
+    ctx = _load_context(patient)
+    new_ids = {str(entry.pk) for entry, _ in entries}
     earliest = min(entry.recorded_at for entry, _ in entries)
     latest = max(entry.recorded_at for entry, _ in entries)
     rows = list(
@@ -170,33 +172,68 @@ def raise_alerts(
         for entry, results in entries
     ]
     reports.sort(key=lambda r: (r.recorded_at, r.entry_id))
-    later_stored = [
-        r.entry_id for r in reports if r.entry_id not in objects and r.recorded_at > earliest
-    ]
+    later_stored = {
+        r.entry_id for r in reports if r.entry_id not in new_ids and r.recorded_at > earliest
+    }
+    writes = Writes()
     if later_stored:
-        objects.update({str(e.pk): e for e in DiaryEntry.objects.filter(pk__in=later_stored)})
+        # Re-evaluated entries may already carry evidence: never write it twice.
+        writes.evidence_keys.update(
+            (alert_id, str(entry_id), code)
+            for alert_id, entry_id, code in AlertEvidence.objects.filter(
+                entry_id__in=[uuid.UUID(entry_id) for entry_id in later_stored]
+            ).values_list("alert_id", "entry_id", "code")
+        )
 
-    followups = list(patient.followups.open())
     levels: dict[Any, str] = {}
-    latest_new: DiaryEntry | None = None
+    owner: str | None = None  # the latest new entry so far
     start = 0
     for index, report in enumerate(reports):
-        is_new = report.entry_id in objects and report.entry_id not in later_stored
-        if is_new:
-            latest_new = objects[report.entry_id]
-        if report.entry_id not in objects:
+        if report.entry_id in new_ids:
+            owner = report.entry_id
+        elif report.entry_id not in later_stored:
             continue  # earlier entries were evaluated when they arrived
         while reports[start].recorded_at < report.recorded_at - HISTORY_WINDOW:
             start += 1
         history = tuple(reports[start:index])
-        evaluation = rules.evaluate(rules.Snapshot(current=report, history=history, **context))
-        entry = objects[report.entry_id]
-        level = _apply(patient, entry, evaluation, expected, now)
-        _follow_up(patient, entry, evaluation, followups, now)
-        owner = entry if is_new else latest_new
+        evaluation = rules.evaluate(rules.Snapshot(current=report, history=history, **ctx.snapshot))
+        if not evaluation.levels_by_kind and not evaluation.followups and not ctx.followups:
+            continue  # nothing fired and nothing to follow up
+        level = _apply(ctx, writes, report, evaluation)
+        _follow_up(ctx, writes, report, evaluation)
         if owner is not None and level != "green":
-            levels[owner.pk] = _max(levels.get(owner.pk, "green"), level)
-    return levels
+            levels[owner] = _max(levels.get(owner, "green"), level)
+    writes.flush(ctx.now, enqueue_deliveries)
+    by_pk = {str(entry.pk): entry.pk for entry, _ in entries}
+    return {by_pk[entry_id]: level for entry_id, level in levels.items()}
+
+
+def _load_context(patient: Patient) -> AlertContext:
+    """Lock the patient and read what the rules need about them. The lock query also tells
+    whether a clinician declared any level expected and whether any follow-up is open (EXISTS
+    subqueries), so the usual patient, with neither, costs no query for them."""
+    now = timezone.now()
+    # Alert evaluation is serialised per patient: two requests never open two alerts.
+    row = (
+        Patient.objects.select_for_update()
+        .filter(pk=patient.pk)
+        .values("pk")
+        .annotate(
+            has_expected=Exists(
+                ExpectedLevel.objects.filter(patient=OuterRef("pk"), until__gt=now)
+            ),
+            has_followups=Exists(FollowUp.objects.open().filter(patient=OuterRef("pk"))),
+        )
+        .get()
+    )
+    expected = _expected_kinds(patient, now) if row["has_expected"] else set()
+    return AlertContext(
+        patient=patient,
+        now=now,
+        expected=expected,
+        snapshot=_patient_context(patient, expected),
+        followups=list(patient.followups.open()) if row["has_followups"] else [],
+    )
 
 
 # --- follow-up questions ---------------------------------------------------------------------
@@ -225,60 +262,58 @@ ONE_SHOT_TERMS: dict[str, tuple[str, ...]] = {
 
 
 def _follow_up(
-    patient: Patient,
-    entry: DiaryEntry,
-    evaluation: rules.Evaluation,
-    followups: list[FollowUp],
-    now: datetime,
+    ctx: AlertContext, writes: Writes, report: rules.Report, evaluation: rules.Evaluation
 ) -> None:
     """Resolve the open follow-ups this entry answers; schedule the ones it calls for.
-    ``followups`` is the patient's open follow-ups, kept current across a batch."""
-    answered = set(entry.symptoms)
-    for followup in list(followups):
+    ``ctx.followups`` is the patient's open follow-ups, kept current across a batch; new and
+    resolved ones are written when the call ends."""
+    answered = set(report.symptoms)
+    for followup in list(ctx.followups):
         if not answered & set(followup.terms):
             continue
         kind = followup.code.removeprefix("recheck_")
         still_alerting = evaluation.levels_by_kind.get(kind, "green") != "green"
         if followup.code in ONE_SHOT_TERMS or not still_alerting:
-            followup.resolved_at = now
-            followup.save(update_fields=["resolved_at"])
-            followups.remove(followup)
+            followup.resolved_at = ctx.now
+            if followup.pk is not None:
+                writes.resolved_followups.append(followup)
+            ctx.followups.remove(followup)
     for code in evaluation.followups:
         terms = ONE_SHOT_TERMS.get(code)
         if terms is None:
             continue
-        if any(f.code == code for f in followups):
+        if any(f.code == code for f in ctx.followups):
             continue
-        followups.append(
-            FollowUp.objects.create(
-                patient=patient,
-                code=code,
-                terms=list(terms),
-                reason=code.replace("_", " "),
-                due_at=entry.recorded_at + timedelta(hours=24),
-            )
+        followup = FollowUp(
+            patient=ctx.patient,
+            code=code,
+            terms=list(terms),
+            reason=code.replace("_", " "),
+            due_at=report.recorded_at + timedelta(hours=24),
         )
+        writes.new_followups.append(followup)
+        ctx.followups.append(followup)
     for kind, level in evaluation.levels_by_kind.items():
         if level == "green" or kind not in RECHECK_TERMS:
             continue
         terms, minutes = RECHECK_TERMS[kind]
         code = f"recheck_{kind}"
-        if any(f.code == code for f in followups):
+        if any(f.code == code for f in ctx.followups):
             continue
-        alert = Alert.objects.filter(patient=patient, kind=kind).active().first()
+        alert = ctx.active.get(kind)
         if alert is None:
             continue  # folded as expected: nothing to chase
-        followups.append(
-            FollowUp.objects.create(
-                patient=patient,
-                code=code,
-                terms=list(terms),
-                reason=f"Follow-up of alert #{alert.pk}",
-                alert_id=alert.pk,
-                due_at=now + timedelta(minutes=minutes),
-                interval_minutes=minutes,
-            )
+        followup = FollowUp(
+            patient=ctx.patient,
+            code=code,
+            terms=list(terms),
+            reason=f"Follow-up of alert #{alert.pk}",
+            alert_id=alert.pk,
+            due_at=ctx.now + timedelta(minutes=minutes),
+            interval_minutes=minutes,
         )
+        writes.new_followups.append(followup)
+        ctx.followups.append(followup)
 
 
 def ask_due_followups(*, now: datetime | None = None) -> int:
@@ -314,79 +349,86 @@ def _expected_kinds(patient: Patient, now: datetime) -> set[str]:
 
 
 def _apply(
-    patient: Patient,
-    entry: DiaryEntry,
-    evaluation: rules.Evaluation,
-    expected: set[str],
-    now: datetime,
+    ctx: AlertContext, writes: Writes, report: rules.Report, evaluation: rules.Evaluation
 ) -> str:
     told = "green"
+    now = ctx.now
+    entry_id = report.entry_id
     for kind, level in evaluation.levels_by_kind.items():
         if level not in (Level.AMBER, Level.RED):
             continue
         fired = [f for f in evaluation.fired if f.kind == kind]
-        alert = (
-            Alert.objects.select_for_update().filter(patient=patient, kind=kind).active().first()
-        )
-        if level == Level.AMBER and kind in expected:
+        alert = ctx.active.get(kind)
+        if level == Level.AMBER and kind in ctx.expected:
             # A clinician expects this chronic low-grade symptom: fold it, never RED.
-            if alert is not None and _attach(alert, entry, fired, now):
-                _event(alert, EventType.SUPPRESSED, None, {"entry": str(entry.pk)})
+            if alert is not None and _attach(writes, alert, entry_id, fired, now):
+                writes.add_event(_new_event(alert, EventType.SUPPRESSED, {"entry": entry_id}))
             continue
         if alert is None:
             alert = Alert.objects.create(
-                patient=patient,
-                clinic_id=patient.clinic_id,
+                patient=ctx.patient,
+                clinic_id=ctx.patient.clinic_id,
                 kind=kind,
                 level=level,
                 reason=_reason(fired),
                 opened_at=now,
-                due_at=due_at_for(patient, level, now),
+                due_at=due_at_for(ctx.patient, level, now),
                 last_evidence_at=now,
             )
-            _attach(alert, entry, fired, now)
-            _event(alert, EventType.OPENED, None, {"level": level, "entry": str(entry.pk)})
-            _queue(alert, NotificationReason.OPENED, level)
+            ctx.active[kind] = alert
+            _attach(writes, alert, entry_id, fired, now)
+            writes.add_event(
+                _new_event(alert, EventType.OPENED, {"level": level, "entry": entry_id})
+            )
+            writes.add_notifications(_notifications(alert, NotificationReason.OPENED, level))
             told = _max(told, level)
             continue
-        new = _attach(alert, entry, fired, now)
+        new = _attach(writes, alert, entry_id, fired, now)
         persisted_amber = (
             alert.level == Level.AMBER
             and level == Level.AMBER
             and new
-            and entry.recorded_at - alert.opened_at >= timedelta(hours=24)
+            and report.recorded_at - alert.opened_at >= timedelta(hours=24)
         )
         if persisted_amber:
             # An AMBER unresolved on the next 24-h report becomes RED (§5.1, persistence [D]).
             level = "red"
-            AlertEvidence.objects.create(
-                alert=alert,
-                entry=entry,
-                code="combined.red.amber_unresolved_24h",
-                level=Level.RED,
-                symptom=kind,
-                reason="AMBER still present on a report 24 h or more after the alert opened: "
-                "escalated to RED (§5.1 persistence rule [D]).",
-                source="§5.1 [D]",
-                created_at=now,
-            )
+            _attach(writes, alert, entry_id, [replace(PERSISTED_AMBER, symptom=kind)], now)
         if LEVEL_RANK[level] > LEVEL_RANK[alert.level]:
             previous = alert.level
             alert.level = level
-            alert.due_at = min(alert.due_at, due_at_for(patient, level, now))
+            alert.due_at = min(alert.due_at, due_at_for(ctx.patient, level, now))
             alert.reason = _reason(fired) + "\n" + alert.reason
             alert.last_evidence_at = now
             alert.save(update_fields=["level", "due_at", "reason", "last_evidence_at"])
-            _event(alert, EventType.LEVEL_RAISED, None, {"from": previous, "to": level})
-            _queue(alert, NotificationReason.RAISED, level)
+            writes.add_event(
+                _new_event(alert, EventType.LEVEL_RAISED, {"from": previous, "to": level})
+            )
+            # A level is raised to once per alert (levels only go up): these rows are new.
+            writes.add_notifications(_notifications(alert, NotificationReason.RAISED, level))
             told = _max(told, level)
         elif new:
-            Alert.objects.filter(pk=alert.pk).update(last_evidence_at=now)
-            _event(alert, EventType.EVIDENCE, None, {"entry": str(entry.pk)})
+            writes.evidence_touched.add(alert.pk)
+            writes.add_event(_new_event(alert, EventType.EVIDENCE, {"entry": entry_id}))
             told = _max(told, alert.level)
     if told != "green":
-        logger.info("alerts raised entry_id=%s patient_id=%s level=%s", entry.pk, patient.pk, told)
+        logger.info(
+            "alerts raised entry_id=%s patient_id=%s level=%s", entry_id, ctx.patient.pk, told
+        )
     return told
+
+
+# The persistence rule's evidence (§5.1, persistence [D]): not a rule of alerts.rules, since
+# it depends on the open alert's age.
+PERSISTED_AMBER = rules.Fired(
+    code="combined.red.amber_unresolved_24h",
+    kind="",
+    level=Level.RED,  # type: ignore[arg-type]
+    symptom="",
+    reason="AMBER still present on a report 24 h or more after the alert opened: "
+    "escalated to RED (§5.1 persistence rule [D]).",
+    source="§5.1 [D]",
+)
 
 
 def _max(a: str, b: str) -> str:
@@ -397,24 +439,43 @@ def _reason(fired: Sequence[rules.Fired]) -> str:
     return "\n".join(f.reason for f in fired)
 
 
-def _attach(alert: Alert, entry: DiaryEntry, fired: Iterable[rules.Fired], now: datetime) -> bool:
-    """Add the fired rules as evidence; True when anything was new."""
+def _attach(
+    writes: Writes, alert: Alert, entry_id: str, fired: Iterable[rules.Fired], now: datetime
+) -> bool:
+    """Add the fired rules as evidence (written at the end of the call); True when anything
+    was new. Evidence is unique per alert, entry and rule."""
     new = False
     for f in fired:
-        _, created = AlertEvidence.objects.get_or_create(
-            alert=alert,
-            entry=entry,
-            code=f.code,
-            defaults={
-                "level": f.level,
-                "symptom": f.symptom,
-                "reason": f.reason,
-                "source": f.source,
-                "created_at": now,
-            },
+        key = (alert.pk, entry_id, f.code)
+        if key in writes.evidence_keys:
+            continue
+        writes.evidence_keys.add(key)
+        writes.evidence.append(
+            AlertEvidence(
+                alert=alert,
+                entry_id=entry_id,
+                code=f.code,
+                level=f.level,
+                symptom=f.symptom,
+                reason=f.reason,
+                source=f.source,
+                created_at=now,
+            )
         )
-        new = new or created
+        new = True
     return new
+
+
+def _new_event(alert: Alert, type: str, detail: dict[str, Any]) -> AlertEvent:
+    """A system audit event, inserted with the call's other rows (Writes pushes it live)."""
+    return AlertEvent(alert=alert, type=type, actor=None, detail=detail)
+
+
+def _notifications(alert: Alert, reason: str, level: str) -> list[Notification]:
+    return [
+        Notification(alert=alert, channel=channel, reason=reason, level=level)
+        for channel in CHANNELS_BY_LEVEL[level]
+    ]
 
 
 def _event(alert: Alert, type: str, actor: User | None, detail: dict[str, Any]) -> AlertEvent:

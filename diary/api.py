@@ -40,6 +40,7 @@ from diary.serializers import (
     TokenObtainSerializer,
     TokenPairSerializer,
     TrendsSerializer,
+    validate_entry,
 )
 from diary.tokens import RefreshTokenInvalid, revoke_refresh_token, rotate_refresh_token
 
@@ -276,10 +277,9 @@ class EntryListCreateView(PatientView, generics.GenericAPIView):
         tags=["entries"],
     )
     def post(self, request: Request) -> Response:
-        body = EntryInSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        data = validate_entry(request.data)
         try:
-            submitted = services.submit_entry(patient=self.patient, data=body.validated_data)
+            submitted = services.submit_entry(patient=self.patient, data=data)
         except services.IdConflict:
             raise ApiError(
                 code="id_conflict",
@@ -325,11 +325,10 @@ class EntryBatchView(PatientView):
         body.is_valid(raise_exception=True)
         prepared: list[tuple[int, dict[str, Any] | None, dict[str, Any]]] = []
         for position, raw in enumerate(body.validated_data["entries"]):
-            item = EntryInSerializer(data=raw)
-            if item.is_valid():
-                prepared.append((position, item.validated_data, {}))
-            else:
-                errors = flatten_errors(item.errors)
+            try:
+                prepared.append((position, validate_entry(raw), {}))
+            except serializers.ValidationError as exc:
+                errors = flatten_errors(exc.detail)
                 raw_id = raw.get("id") if isinstance(raw, dict) else None
                 errors["__id__"] = raw_id if isinstance(raw_id, str) else None  # type: ignore[assignment]
                 prepared.append((position, None, errors))

@@ -1,0 +1,90 @@
+"""What the alert pipeline reads about a patient, once per call, and what it writes, at the end.
+
+``raise_alerts`` used to read and write row by row: per entry and alert kind a locked alert
+lookup, an evidence ``get_or_create``, an event insert, notification ``get_or_create``s, and
+follow-ups saved one at a time (docs/performance.md, "Ingest"). ``AlertContext`` reads the
+patient's context once under the patient's lock (expected levels, the current course with its
+infusions, open follow-ups) and the active alerts by kind when an entry first needs them (one
+``SELECT ... FOR UPDATE``). ``Writes`` collects evidence, audit events, notifications and
+follow-ups and writes each kind in one statement when the call ends.
+
+Everything still runs in the transaction that stores the entries (D7/D10): the same rows are
+written as before, only fewer statements; the live pushes of the audit events
+(alerts.live.push_changes) and the deliveries are each one after-commit call. See
+docs/decisions.md D35.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from alerts import live
+from alerts.models import Alert, AlertEvent, AlertEvidence, Notification
+from diary.models import FollowUp, Patient
+
+
+@dataclass
+class AlertContext:
+    patient: Patient
+    now: datetime
+    expected: set[str]
+    snapshot: dict[str, Any]  # rules.Snapshot's patient fields
+    followups: list[FollowUp]  # open follow-ups, kept current across the call
+    _active: dict[str, Alert] | None = None
+
+    @property
+    def active(self) -> dict[str, Alert]:
+        """The patient's active alerts by kind, locked (read on first use: green entries never
+        need them). Alerts opened during the call are added by the caller."""
+        if self._active is None:
+            self._active = {
+                alert.kind: alert
+                for alert in Alert.objects.select_for_update().filter(patient=self.patient).active()
+            }
+        return self._active
+
+
+@dataclass
+class Writes:
+    """Rows to insert when the call ends; their live pushes and deliveries after commit."""
+
+    evidence: list[AlertEvidence] = field(default_factory=list)
+    events: list[AlertEvent] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
+    new_followups: list[FollowUp] = field(default_factory=list)
+    resolved_followups: list[FollowUp] = field(default_factory=list)
+    evidence_touched: set[int] = field(default_factory=set)  # alert ids: last_evidence_at
+    evidence_keys: set[tuple[int, str, str]] = field(default_factory=set)
+
+    def add_event(self, event: AlertEvent) -> None:
+        self.events.append(event)
+
+    def add_notifications(self, rows: list[Notification]) -> None:
+        self.notifications.extend(rows)
+
+    def flush(self, now: datetime, enqueue: Callable[[list[int]], None]) -> None:
+        if self.evidence:
+            AlertEvidence.objects.bulk_create(self.evidence)
+        if self.events:
+            AlertEvent.objects.bulk_create(self.events)
+        if self.notifications:
+            Notification.objects.bulk_create(self.notifications)
+        # Resolutions first: a follow-up may be resolved and asked anew in one batch.
+        if self.resolved_followups:
+            FollowUp.objects.filter(pk__in=[f.pk for f in self.resolved_followups]).update(
+                resolved_at=now
+            )
+        if self.new_followups:
+            FollowUp.objects.bulk_create(self.new_followups)
+        if self.evidence_touched:
+            Alert.objects.filter(pk__in=self.evidence_touched).update(last_evidence_at=now)
+        # After commit: the live pushes of the changes, then the deliveries (each in one call).
+        live.push_changes_on_commit(self.events)
+        ids = [row.pk for row in self.notifications]
+        if ids:
+            transaction.on_commit(lambda: enqueue(ids), robust=True)
