@@ -22,7 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from alerts import live, rules
-from alerts.context import AlertContext, Writes
+from alerts.context import AlertContext, Writes, history_rows
 from alerts.models import (
     ACTIVE_STATUSES,
     LEVEL_RANK,
@@ -188,13 +188,13 @@ def raise_alerts(
     new_ids = {str(entry.pk) for entry, _ in entries}
     earliest = min(entry.recorded_at for entry, _ in entries)
     latest = max(entry.recorded_at for entry, _ in entries)
-    rows = list(
-        patient.entries.filter(
-            recorded_at__gte=earliest - HISTORY_WINDOW, recorded_at__lte=latest + HISTORY_WINDOW
+    rows = [
+        row
+        for row in history_rows(
+            patient.pk, earliest - HISTORY_WINDOW, latest + HISTORY_WINDOW, REPORT_FIELDS
         )
-        .exclude(pk__in=[entry.pk for entry, _ in entries])
-        .values(*REPORT_FIELDS)
-    )
+        if str(row["id"]) not in new_ids
+    ]
     reports = [_report_from_row(row, row["grade_summary"]) for row in rows]
     reports += [
         _report(entry, {term: result.grade for term, result in results.items()})
