@@ -205,14 +205,9 @@ def raise_alerts(
         r.entry_id for r in reports if r.entry_id not in new_ids and r.recorded_at > earliest
     }
     writes = Writes()
-    if later_stored:
-        # Re-evaluated entries may already carry evidence: never write it twice.
-        writes.evidence_keys.update(
-            (alert_id, str(entry_id), code)
-            for alert_id, entry_id, code in AlertEvidence.objects.filter(
-                entry_id__in=[uuid.UUID(entry_id) for entry_id in later_stored]
-            ).values_list("alert_id", "entry_id", "code")
-        )
+    # Re-evaluated entries may already carry evidence: never write it twice. Their evidence is
+    # read when the first of them needs writing for, usually never.
+    keys_read = not later_stored
 
     levels: dict[Any, str] = {}
     owner: str | None = None  # the latest new entry so far
@@ -228,6 +223,14 @@ def raise_alerts(
         evaluation = rules.evaluate(rules.Snapshot(current=report, history=history, **ctx.snapshot))
         if not evaluation.levels_by_kind and not evaluation.followups and not ctx.followups:
             continue  # nothing fired and nothing to follow up
+        if not keys_read and report.entry_id in later_stored:
+            writes.evidence_keys.update(
+                (alert_id, str(entry_id), code)
+                for alert_id, entry_id, code in AlertEvidence.objects.filter(
+                    entry_id__in=[uuid.UUID(entry_id) for entry_id in later_stored]
+                ).values_list("alert_id", "entry_id", "code")
+            )
+            keys_read = True
         level = _apply(ctx, writes, report, evaluation)
         _follow_up(ctx, writes, report, evaluation)
         if owner is not None and level != "green":
