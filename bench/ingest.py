@@ -16,7 +16,11 @@ Any answer other than the expected one (201, or 200 with every batch entry "crea
 error and fails the run. Results go to bench/results/ingest-<timestamp>.json. The database is
 dropped and the server stopped at the end, also on Ctrl-C.
 
-    .venv/bin/python bench/ingest.py [--seconds 20] [--clients 16] [--workers 4]
+    .venv/bin/python bench/ingest.py [--seconds 20] [--clients 16] [--workers 4] [--late-share 1]
+
+--late-share (default 1) is the share of single entries recorded at a random time within the
+last day, so that most arrive before entries already stored and those are evaluated again
+(D13); the others are recorded within the last minute, as a phone that is online sends them.
 """
 
 from __future__ import annotations

@@ -26,7 +26,8 @@ Scenarios, each repeated ``--rounds`` times (the median round is reported):
 Usage (results JSON in bench/results/):
     .venv/bin/python bench/ingest_cpu.py
     # = --patients=300 --history-days=14 --single=300 --batches=6 --alerting=40 --bare=300
-    #   --rounds=5
+    #   --rounds=5 --late-share=1
+    # --late-share=0: single entries recorded within the last minute (a phone online)
 """
 
 from __future__ import annotations
