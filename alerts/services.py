@@ -206,7 +206,8 @@ def raise_alerts(
     }
     writes = Writes()
     # Re-evaluated entries may already carry evidence: never write it twice. Their evidence is
-    # read when the first of them needs writing for, usually never.
+    # read when the first of them fires AMBER or RED (only then is evidence attached), usually
+    # never.
     keys_read = not later_stored
 
     levels: dict[Any, str] = {}
@@ -223,7 +224,10 @@ def raise_alerts(
         evaluation = rules.evaluate(rules.Snapshot(current=report, history=history, **ctx.snapshot))
         if not evaluation.levels_by_kind and not evaluation.followups and not ctx.followups:
             continue  # nothing fired and nothing to follow up
-        if not keys_read and report.entry_id in later_stored:
+        fires = any(
+            level in (Level.AMBER, Level.RED) for level in evaluation.levels_by_kind.values()
+        )
+        if fires and not keys_read and report.entry_id in later_stored:
             writes.evidence_keys.update(
                 (alert_id, str(entry_id), code)
                 for alert_id, entry_id, code in AlertEvidence.objects.filter(

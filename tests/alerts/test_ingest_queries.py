@@ -59,6 +59,48 @@ def test_a_green_entry_costs_at_most_seven_queries(tdxd):
     assert len(sql) <= 7, "\n".join(sql)
 
 
+def test_a_late_green_entry_reads_no_evidence_when_nothing_fires_again(tdxd):
+    # The stored later entries are evaluated again (D13); their evidence is read only when one
+    # of them fires, which green ones never do, even when an open follow-up makes each of
+    # them go through the pipeline's follow-up step.
+    patient, client = tdxd
+    green = {"fever": {"temp_c": 36.8}}
+    now = timezone.now()
+    for minutes in (30, 20):
+        body = entry_body(recorded_at=now - timedelta(minutes=minutes), symptoms=green)
+        client.post(ENTRIES, body, format="json")
+    FollowUp.objects.create(
+        patient=patient,
+        code="diarrhea_recheck_24h",
+        terms=["diarrhea"],
+        reason="diarrhea recheck 24h",
+        due_at=now + timedelta(hours=20),
+    )
+    late = entry_body(recorded_at=now - timedelta(hours=5), symptoms=green)
+    response, sql = counted(client, ENTRIES, late)
+    assert response.json()["alert_level"] == "green"
+    assert not [s for s in sql if "alerts_alertevidence" in s], "\n".join(sql)
+    assert len(sql) <= 8, "\n".join(sql)  # as a green entry, plus the open follow-ups
+
+
+def test_a_late_entry_adds_no_evidence_twice_to_a_later_one(tdxd):
+    patient, client = tdxd
+    now = timezone.now()
+    red = {"hypoxia": {"spo2_rest": 86}}
+    client.post(
+        ENTRIES, entry_body(recorded_at=now - timedelta(minutes=10), symptoms=red), format="json"
+    )
+    alert = Alert.objects.get(patient=patient)
+    before = sorted(AlertEvidence.objects.filter(alert=alert).values_list("entry_id", "code"))
+    late = entry_body(recorded_at=now - timedelta(hours=2), symptoms={"fever": {"temp_c": 36.8}})
+    response, sql = counted(client, ENTRIES, late)
+    assert response.status_code == 201
+    # The later RED entry fired again: its evidence was read, and nothing was written twice.
+    assert [s for s in sql if "alerts_alertevidence" in s and s.startswith("SELECT")], sql
+    after = sorted(AlertEvidence.objects.filter(alert=alert).values_list("entry_id", "code"))
+    assert after == before
+
+
 def test_an_entry_opening_a_red_alert_writes_each_kind_of_row_in_one_statement(tdxd):
     patient, client = tdxd
     response, sql = counted(client, ENTRIES, entry_body(symptoms={"hypoxia": {"spo2_rest": 86}}))
