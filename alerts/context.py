@@ -16,16 +16,16 @@ docs/decisions.md D35.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from alerts import live
 from alerts.models import Alert, AlertEvent, AlertEvidence, Notification
-from diary.models import FollowUp, Patient
+from diary.models import DiaryEntry, FollowUp, Patient
 
 
 @dataclass
@@ -88,3 +88,54 @@ class Writes:
         ids = [row.pk for row in self.notifications]
         if ids:
             transaction.on_commit(lambda: enqueue(ids), robust=True)
+
+
+# The history read's SQL and converters per database vendor and column list, compiled once.
+_HISTORY_SQL: dict[tuple[str, tuple[str, ...]], tuple[str, dict[int, Any]]] = {}
+_PROBE = (-1, datetime(2000, 1, 1, tzinfo=UTC), datetime(2000, 1, 2, tzinfo=UTC))
+
+
+def _compiled_history(fields: tuple[str, ...]) -> tuple[str, dict[int, Any]]:
+    key = (connection.vendor, fields)
+    if key not in _HISTORY_SQL:
+        patient_id, since, until = _PROBE
+        query = (
+            DiaryEntry.objects.filter(
+                patient_id=patient_id, recorded_at__gte=since, recorded_at__lte=until
+            )
+            .values(*fields)
+            .query
+        )
+        compiler = query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        adapt = connection.ops.adapt_datetimefield_value
+        if list(params) != [patient_id, adapt(since), adapt(until)]:
+            raise RuntimeError(f"unexpected parameters for the history read: {params!r}")
+        converters = compiler.get_converters([column[0] for column in compiler.select])
+        _HISTORY_SQL[key] = (sql, converters)
+    return _HISTORY_SQL[key]
+
+
+def history_rows(
+    patient_id: int, since: datetime, until: datetime, fields: Sequence[str]
+) -> list[dict[str, Any]]:
+    """A patient's entries recorded from ``since`` to ``until`` as dicts of ``fields``: the
+    same rows and values as ``DiaryEntry.objects.filter(...).values(*fields)``, but the SQL is
+    compiled by the ORM once and then run as it is. Building that query cost more CPU per
+    entry than PostgreSQL spends answering it (docs/performance.md, "Ingest")."""
+    names = tuple(fields)
+    sql, converters = _compiled_history(names)
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [patient_id, adapt(since), adapt(until)])
+        rows = cursor.fetchall()
+    out = []
+    for row in rows:
+        values = list(row)
+        for position, (functions, expression) in converters.items():
+            value = values[position]
+            for function in functions:
+                value = function(value, expression, connection)
+            values[position] = value
+        out.append(dict(zip(names, values, strict=True)))
+    return out

@@ -13,16 +13,16 @@ import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from alerts import live, rules
-from alerts.context import AlertContext, Writes
+from alerts.context import AlertContext, Writes, history_rows
 from alerts.models import (
     ACTIVE_STATUSES,
     LEVEL_RANK,
@@ -38,7 +38,15 @@ from alerts.models import (
     Outcome,
     Status,
 )
-from diary.models import DiaryEntry, FollowUp, Patient
+from diary import drugs
+from diary.models import (
+    CourseStatus,
+    DiaryEntry,
+    FollowUp,
+    Infusion,
+    Patient,
+    TreatmentCourse,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -117,12 +125,33 @@ def _report_from_row(row: dict[str, Any], grades: dict[str, int | None]) -> rule
 
 def _patient_context(patient: Patient, expected: set[str]) -> dict[str, Any]:
     course = patient.current_course()
+    return _context_for(
+        patient,
+        expected,
+        course_id=course.pk if course else None,
+        drug=course.drug if course else None,
+        started_on=course.started_on if course else None,
+    )
+
+
+def _context_for(
+    patient: Patient,
+    expected: set[str],
+    *,
+    course_id: int | None,
+    drug: str | None,
+    started_on: date | None,
+) -> dict[str, Any]:
+    """The rules' patient fields, from the current course (its id, drug and start date)."""
+    catalogue = drugs.DRUGS[drug] if drug else None
     infusions: tuple[Any, ...] = ()
-    if course is not None and course.catalogue.infused:
-        infusions = tuple(sorted(i.given_on for i in course.infusions.all()))
+    if catalogue is not None and catalogue.infused:
+        infusions = tuple(
+            sorted(Infusion.objects.filter(course_id=course_id).values_list("given_on", flat=True))
+        )
     return {
-        "drug": course.drug if course else "other",
-        "drug_class": course.drug_class if course else "other",
+        "drug": drug or "other",
+        "drug_class": catalogue.drug_class if catalogue else "other",
         "baseline": rules.Baseline(
             stools_per_day=patient.baseline_stools_per_day,
             spo2_rest=patient.baseline_spo2_rest,
@@ -132,7 +161,7 @@ def _patient_context(patient: Patient, expected: set[str]) -> dict[str, Any]:
         ),
         "risk_factors": tuple(patient.ild_risk_factors()),
         "brain_metastases": patient.brain_metastases,
-        "treatment_started_on": course.started_on if course else None,
+        "treatment_started_on": started_on,
         "last_infusion_on": infusions[-1] if infusions else None,
         "infusion_dates": infusions,
         # A clinician's "expected" on ILD is the §5.2 "under active ILD management" flag.
@@ -159,13 +188,13 @@ def raise_alerts(
     new_ids = {str(entry.pk) for entry, _ in entries}
     earliest = min(entry.recorded_at for entry, _ in entries)
     latest = max(entry.recorded_at for entry, _ in entries)
-    rows = list(
-        patient.entries.filter(
-            recorded_at__gte=earliest - HISTORY_WINDOW, recorded_at__lte=latest + HISTORY_WINDOW
+    rows = [
+        row
+        for row in history_rows(
+            patient.pk, earliest - HISTORY_WINDOW, latest + HISTORY_WINDOW, REPORT_FIELDS
         )
-        .exclude(pk__in=[entry.pk for entry, _ in entries])
-        .values(*REPORT_FIELDS)
-    )
+        if str(row["id"]) not in new_ids
+    ]
     reports = [_report_from_row(row, row["grade_summary"]) for row in rows]
     reports += [
         _report(entry, {term: result.grade for term, result in results.items()})
@@ -176,14 +205,10 @@ def raise_alerts(
         r.entry_id for r in reports if r.entry_id not in new_ids and r.recorded_at > earliest
     }
     writes = Writes()
-    if later_stored:
-        # Re-evaluated entries may already carry evidence: never write it twice.
-        writes.evidence_keys.update(
-            (alert_id, str(entry_id), code)
-            for alert_id, entry_id, code in AlertEvidence.objects.filter(
-                entry_id__in=[uuid.UUID(entry_id) for entry_id in later_stored]
-            ).values_list("alert_id", "entry_id", "code")
-        )
+    # Re-evaluated entries may already carry evidence: never write it twice. Their evidence is
+    # read when the first of them fires AMBER or RED (only then is evidence attached), usually
+    # never.
+    keys_read = not later_stored
 
     levels: dict[Any, str] = {}
     owner: str | None = None  # the latest new entry so far
@@ -199,6 +224,17 @@ def raise_alerts(
         evaluation = rules.evaluate(rules.Snapshot(current=report, history=history, **ctx.snapshot))
         if not evaluation.levels_by_kind and not evaluation.followups and not ctx.followups:
             continue  # nothing fired and nothing to follow up
+        fires = any(
+            level in (Level.AMBER, Level.RED) for level in evaluation.levels_by_kind.values()
+        )
+        if fires and not keys_read and report.entry_id in later_stored:
+            writes.evidence_keys.update(
+                (alert_id, str(entry_id), code)
+                for alert_id, entry_id, code in AlertEvidence.objects.filter(
+                    entry_id__in=[uuid.UUID(entry_id) for entry_id in later_stored]
+                ).values_list("alert_id", "entry_id", "code")
+            )
+            keys_read = True
         level = _apply(ctx, writes, report, evaluation)
         _follow_up(ctx, writes, report, evaluation)
         if owner is not None and level != "green":
@@ -208,31 +244,55 @@ def raise_alerts(
     return {by_pk[entry_id]: level for entry_id, level in levels.items()}
 
 
+def _context_sql() -> str:
+    """The patient's lock with what the pipeline needs to know first: whether any level is
+    expected (ExpectedLevel until > now), whether any follow-up is open (FollowUp.objects.open),
+    and the current course (Patient.current_course: the newest not discontinued, by start date
+    then id). Plain SQL: compiling the same read through the ORM cost about 1.5 ms of CPU per
+    entry, more than the database spends on it (docs/performance.md, "Ingest")."""
+    patient = Patient._meta.db_table
+    course = TreatmentCourse._meta.db_table
+    current = (
+        f"(SELECT {{col}} FROM {course} c WHERE c.patient_id = p.id AND c.status <> "
+        f"'{CourseStatus.DISCONTINUED}' ORDER BY c.started_on DESC, c.id DESC LIMIT 1)"
+    )
+    return (
+        f"SELECT EXISTS (SELECT 1 FROM {ExpectedLevel._meta.db_table} e"
+        f" WHERE e.patient_id = p.id AND e.until > %s),"
+        f" EXISTS (SELECT 1 FROM {FollowUp._meta.db_table} f"
+        f" WHERE f.patient_id = p.id AND f.resolved_at IS NULL),"
+        f" {current.format(col='c.id')}, {current.format(col='c.drug')},"
+        f" {current.format(col='c.started_on')}"
+        f" FROM {patient} p WHERE p.id = %s"
+    )
+
+
+_CONTEXT_SQL = _context_sql()
+
+
 def _load_context(patient: Patient) -> AlertContext:
     """Lock the patient and read what the rules need about them. The lock query also tells
     whether a clinician declared any level expected and whether any follow-up is open (EXISTS
     subqueries), so the usual patient, with neither, costs no query for them."""
     now = timezone.now()
     # Alert evaluation is serialised per patient: two requests never open two alerts.
-    row = (
-        Patient.objects.select_for_update()
-        .filter(pk=patient.pk)
-        .values("pk")
-        .annotate(
-            has_expected=Exists(
-                ExpectedLevel.objects.filter(patient=OuterRef("pk"), until__gt=now)
-            ),
-            has_followups=Exists(FollowUp.objects.open().filter(patient=OuterRef("pk"))),
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CONTEXT_SQL + (" FOR UPDATE" if connection.features.has_select_for_update else ""),
+            [connection.ops.adapt_datetimefield_value(now), patient.pk],
         )
-        .get()
-    )
-    expected = _expected_kinds(patient, now) if row["has_expected"] else set()
+        has_expected, has_followups, course_id, drug, started_on = cursor.fetchone()
+    if isinstance(started_on, str):  # SQLite returns dates as text
+        started_on = date.fromisoformat(started_on)
+    expected = _expected_kinds(patient, now) if has_expected else set()
     return AlertContext(
         patient=patient,
         now=now,
         expected=expected,
-        snapshot=_patient_context(patient, expected),
-        followups=list(patient.followups.open()) if row["has_followups"] else [],
+        snapshot=_context_for(
+            patient, expected, course_id=course_id, drug=drug, started_on=started_on
+        ),
+        followups=list(patient.followups.open()) if has_followups else [],
     )
 
 
@@ -701,8 +761,6 @@ def set_expected_level(
 def check_missed_diaries(*, now: datetime | None = None) -> int:
     """Open a 'no diary' alert for patients on active treatment who stopped reporting (§5.6)."""
     from django.db.models import Max
-
-    from diary.models import CourseStatus
 
     now = now or timezone.now()
     opened = 0

@@ -16,7 +16,11 @@ Any answer other than the expected one (201, or 200 with every batch entry "crea
 error and fails the run. Results go to bench/results/ingest-<timestamp>.json. The database is
 dropped and the server stopped at the end, also on Ctrl-C.
 
-    .venv/bin/python bench/ingest.py [--seconds 20] [--clients 16] [--workers 4]
+    .venv/bin/python bench/ingest.py [--seconds 20] [--clients 16] [--workers 4] [--late-share 1]
+
+--late-share (default 1) is the share of single entries recorded at a random time within the
+last day, so that most arrive before entries already stored and those are evaluated again
+(D13); the others are recorded within the last minute, as a phone that is online sends them.
 """
 
 from __future__ import annotations
@@ -96,6 +100,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--log-level", default="INFO", help="DJANGO_LOG_LEVEL of the server (production: INFO)"
     )
+    parser.add_argument(
+        "--late-share",
+        type=float,
+        default=1.0,
+        help="share of single entries recorded at a random time within the last day (the rest "
+        "within the last minute); 1 = all, as before",
+    )
     args = parser.parse_args(argv)
     args.scenarios = [name.strip() for name in args.scenarios.split(",") if name.strip()]
     unknown = set(args.scenarios) - set(SCENARIOS)
@@ -124,6 +135,7 @@ def reproduce_command(args: argparse.Namespace) -> str:
         f"--scenarios={','.join(args.scenarios)}",
         f"--synchronous-commit={args.synchronous_commit}",
         f"--log-level={args.log_level}",
+        f"--late-share={args.late_share:g}",
     ]
     if args.db_pool:
         parts.append("--db-pool")
@@ -471,10 +483,15 @@ def cpu_shares(before: CpuSnapshot, after: CpuSnapshot) -> dict[str, float]:
 OFFSETS = [timezone(timedelta(hours=h, minutes=m)) for h, m in ((1, 0), (0, 0), (-5, 0), (5, 30))]
 
 
-def make_entry(rng: random.Random) -> dict[str, Any]:
+def make_entry(rng: random.Random, late_share: float = 1.0) -> dict[str, Any]:
     """A diary entry as a patient on treatment sends it: a few symptoms with valid inputs
     (reference §1.2) and medications. Most answers are mild, so most entries stay green and
-    some raise AMBER or RED alerts, as in clinic; the patients' baseline is SpO2 97/95."""
+    some raise AMBER or RED alerts, as in clinic; the patients' baseline is SpO2 97/95.
+
+    With the default ``late_share`` of 1 every entry is recorded at a random time within the
+    last day, so most arrive before entries already stored ("late", D13: those are evaluated
+    again); with a lower share, the others are recorded within the last minute, as a phone
+    that is online sends them."""
     stools = rng.choices([0, 1, 2, 3, 4, 5, 7], weights=[50, 20, 12, 8, 5, 3, 2])[0]
     symptoms: dict[str, dict[str, Any]] = {
         "diarrhea": {
@@ -495,7 +512,10 @@ def make_entry(rng: random.Random) -> dict[str, Any]:
         }
     if rng.random() < 0.3:
         symptoms["dyspnea"] = {"sob_exertion": rng.choices(["none", "moderate"], [90, 10])[0]}
-    recorded = datetime.now(UTC) - timedelta(seconds=rng.randint(60, 86_400))
+    late = late_share >= 1 or rng.random() < late_share  # no extra draw at the default
+    recorded = datetime.now(UTC) - timedelta(
+        seconds=rng.randint(60, 86_400) if late else rng.randint(0, 60)
+    )
     entry: dict[str, Any] = {
         "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
         "recorded_at": recorded.astimezone(rng.choice(OFFSETS)).isoformat(timespec="seconds"),
@@ -556,6 +576,7 @@ def client_loop(
     stop: threading.Event,
     until: list[float],
     stats: ClientStats,
+    late_share: float = 1.0,
 ) -> None:
     """One client: a connection that sends for its share of the patients, each in turn."""
     rng = random.Random(seed)
@@ -576,7 +597,7 @@ def client_loop(
         if batch:
             payload: Any = {"entries": [make_entry(rng) for _ in range(batch_size)]}
         else:
-            payload = make_entry(rng)
+            payload = make_entry(rng, late_share)
         body = json.dumps(payload).encode()
         began = time.perf_counter()
         try:
@@ -628,6 +649,7 @@ def run_load(
                 "stop": stop,
                 "until": until,
                 "stats": stats[n],
+                "late_share": args.late_share,
             },
             daemon=True,
         )

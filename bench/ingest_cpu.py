@@ -26,7 +26,8 @@ Scenarios, each repeated ``--rounds`` times (the median round is reported):
 Usage (results JSON in bench/results/):
     .venv/bin/python bench/ingest_cpu.py
     # = --patients=300 --history-days=14 --single=300 --batches=6 --alerting=40 --bare=300
-    #   --rounds=5
+    #   --rounds=5 --late-share=1
+    # --late-share=0: single entries recorded within the last minute (a phone online)
 """
 
 from __future__ import annotations
@@ -64,6 +65,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--alerting", type=int, default=40, help="alert-opening entries per round")
     p.add_argument("--bare", type=int, default=300, help="bare inserts per round")
     p.add_argument("--rounds", type=int, default=5)
+    p.add_argument(
+        "--late-share",
+        type=float,
+        default=1.0,
+        help="share of single entries recorded at a random time within the last day (the "
+        "rest within the last minute); 1 = all, as before",
+    )
     p.add_argument("--keep", action="store_true", help="keep the database afterwards")
     return p.parse_args(argv)
 
@@ -155,7 +163,10 @@ def scenario_requests(
     args, rng = bench.args, bench.rng
     if name == "single":
         picks = [rng.choice(patient_ids) for _ in range(args.single)]
-        return [("/api/v1/entries/", ingest.make_entry(rng), tokens[p], 1) for p in picks]
+        return [
+            ("/api/v1/entries/", ingest.make_entry(rng, args.late_share), tokens[p], 1)
+            for p in picks
+        ]
     if name == "batch":
         out = []
         for _ in range(args.batches):

@@ -349,3 +349,42 @@ def test_a_tdxd_fever_without_respiratory_symptoms_schedules_a_respiratory_reche
     )
     recheck.refresh_from_db()
     assert recheck.resolved_at is not None
+
+
+def test_the_pipeline_reads_the_same_patient_context_as_the_models_say():
+    """The lock's plain SQL (alerts.services._load_context) picks the current course as
+    Patient.current_course does: the newest by start date that is not discontinued."""
+    from datetime import date
+
+    from django.db import transaction
+
+    from diary.models import Infusion, TreatmentCourse
+    from tests.helpers import enroll
+
+    patient, _ = enroll(make_clinic(), "zongertinib")
+    older = TreatmentCourse.objects.create(
+        patient=patient,
+        drug="trastuzumab_deruxtecan",
+        dose_level="5.4_mg_kg",
+        started_on=date(2026, 1, 5),
+    )
+    Infusion.objects.create(course=older, given_on=date(2026, 1, 5), dose_level="5.4_mg_kg")
+    Infusion.objects.create(course=older, given_on=date(2026, 1, 26), dose_level="5.4_mg_kg")
+    TreatmentCourse.objects.filter(patient=patient).exclude(pk=older.pk).update(
+        started_on=date(2025, 6, 1)
+    )
+    TreatmentCourse.objects.create(
+        patient=patient,
+        drug="sevabertinib",
+        dose_level="",
+        started_on=date(2026, 3, 1),
+        stopped_on=date(2026, 3, 2),
+        status="discontinued",
+    )
+    patient.refresh_from_db()
+    with transaction.atomic():
+        snapshot = services._load_context(patient).snapshot
+    assert patient.current_course() == older
+    assert snapshot == services._patient_context(patient, set())
+    assert snapshot["drug"] == "trastuzumab_deruxtecan"
+    assert snapshot["infusion_dates"] == (date(2026, 1, 5), date(2026, 1, 26))
