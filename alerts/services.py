@@ -236,7 +236,7 @@ def raise_alerts(
             )
             keys_read = True
         level = _apply(ctx, writes, report, evaluation)
-        _follow_up(ctx, writes, report, evaluation)
+        _follow_up(ctx, writes, report, evaluation, reevaluated=report.entry_id in later_stored)
         if owner is not None and level != "green":
             levels[owner] = _max(levels.get(owner, "green"), level)
     writes.flush(ctx.now, enqueue_deliveries)
@@ -322,14 +322,27 @@ ONE_SHOT_TERMS: dict[str, tuple[str, ...]] = {
 
 
 def _follow_up(
-    ctx: AlertContext, writes: Writes, report: rules.Report, evaluation: rules.Evaluation
+    ctx: AlertContext,
+    writes: Writes,
+    report: rules.Report,
+    evaluation: rules.Evaluation,
+    *,
+    reevaluated: bool = False,
 ) -> None:
     """Resolve the open follow-ups this entry answers; schedule the ones it calls for.
     ``ctx.followups`` is the patient's open follow-ups, kept current across a batch; new and
-    resolved ones are written when the call ends."""
+    resolved ones are written when the call ends.
+
+    A stored entry evaluated again because a late one arrived before it (D13) already answered
+    and scheduled its follow-ups when it arrived: it answers only those opened in this call by
+    an entry recorded before it, and schedules no one-shot question again. Otherwise it would
+    answer the very questions it asked (resolving them and asking them anew with the ask count
+    back to 0) or ask again what a later entry already answered."""
     answered = set(report.symptoms)
     for followup in list(ctx.followups):
         if not answered & set(followup.terms):
+            continue
+        if reevaluated and followup.pk is not None:
             continue
         kind = followup.code.removeprefix("recheck_")
         still_alerting = evaluation.levels_by_kind.get(kind, "green") != "green"
@@ -340,7 +353,7 @@ def _follow_up(
             ctx.followups.remove(followup)
     for code in evaluation.followups:
         terms = ONE_SHOT_TERMS.get(code)
-        if terms is None:
+        if terms is None or reevaluated:
             continue
         if any(f.code == code for f in ctx.followups):
             continue

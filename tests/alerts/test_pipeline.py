@@ -388,3 +388,57 @@ def test_the_pipeline_reads_the_same_patient_context_as_the_models_say():
     assert snapshot == services._patient_context(patient, set())
     assert snapshot["drug"] == "trastuzumab_deruxtecan"
     assert snapshot["infusion_dates"] == (date(2026, 1, 5), date(2026, 1, 26))
+
+
+def test_a_late_entry_leaves_the_follow_up_an_already_stored_entry_asked_for():
+    """D13 re-evaluates the stored entries recorded after a late one; the follow-up such an
+    entry asked for when it arrived stays as it is: not answered by the entry itself, not
+    asked anew with its ask count back to 0."""
+    from diary.models import FollowUp
+
+    patient, client = enrolled_client(make_clinic(), "zongertinib")
+    now = timezone.now()
+    post(client, recorded_at=now - timedelta(hours=2))  # diarrhea G1: ask again in 24 h
+    recheck = FollowUp.objects.get(patient=patient, code="diarrhea_recheck_24h")
+    FollowUp.objects.filter(pk=recheck.pk).update(asked_count=1)
+
+    post(client, recorded_at=now - timedelta(hours=5), symptoms={"fatigue": {"fatigue": False}})
+
+    rechecks = FollowUp.objects.filter(patient=patient, code="diarrhea_recheck_24h")
+    assert [(f.pk, f.resolved_at, f.asked_count) for f in rechecks] == [(recheck.pk, None, 1)]
+
+
+def test_a_late_entry_does_not_ask_again_what_a_later_entry_answered():
+    from diary.models import FollowUp
+
+    patient, client = enrolled_client(make_clinic(), "zongertinib")
+    now = timezone.now()
+    post(client, recorded_at=now - timedelta(hours=3))  # diarrhea G1: ask again in 24 h
+    post(
+        client,
+        recorded_at=now - timedelta(hours=1),
+        symptoms={"diarrhea": {"stools_over_baseline": 0}},
+    )
+    assert not FollowUp.objects.filter(patient=patient).open().exists()
+
+    post(client, recorded_at=now - timedelta(hours=6), symptoms={"fatigue": {"fatigue": False}})
+
+    assert not FollowUp.objects.filter(patient=patient).open().exists()
+
+
+def test_a_late_entry_s_own_follow_up_is_answered_by_a_stored_entry_recorded_after_it():
+    """The follow-up a late entry asks for is answered by what the patient reported after it,
+    even though that report was stored first."""
+    from diary.models import FollowUp
+
+    patient, client = enrolled_client(make_clinic(), "zongertinib")
+    now = timezone.now()
+    post(
+        client,
+        recorded_at=now - timedelta(hours=1),
+        symptoms={"diarrhea": {"stools_over_baseline": 0}},
+    )
+    post(client, recorded_at=now - timedelta(hours=4))  # late diarrhea G1
+
+    recheck = FollowUp.objects.get(patient=patient, code="diarrhea_recheck_24h")
+    assert recheck.resolved_at is not None
