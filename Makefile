@@ -65,6 +65,7 @@ bench: install
 	$(BIN)/python bench/alert_latency.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/patient_page.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .mypy_cache .ruff_cache
