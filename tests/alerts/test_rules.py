@@ -997,9 +997,7 @@ def test_history_is_read_in_recorded_order_whatever_order_it_arrives_in() -> Non
     assert evaluate(snapshot(today, older, yesterday)).level == "amber"
 
 
-def test_a_history_already_in_order_is_used_as_given_and_any_other_is_ordered_and_trimmed() -> (
-    None
-):
+def test_a_history_in_order_is_used_as_given_and_any_other_is_ordered_and_trimmed() -> None:
     older = report(at=T0 - days(2))
     first_at_noon = report(at=T0 - days(1))
     second_at_noon = report(at=T0 - days(1))
