@@ -997,6 +997,23 @@ def test_history_is_read_in_recorded_order_whatever_order_it_arrives_in() -> Non
     assert evaluate(snapshot(today, older, yesterday)).level == "amber"
 
 
+def test_a_history_in_order_is_used_as_given_and_any_other_is_ordered_and_trimmed() -> None:
+    older = report(at=T0 - days(2))
+    first_at_noon = report(at=T0 - days(1))
+    second_at_noon = report(at=T0 - days(1))
+    current = report()
+    in_order = snapshot(current, older, first_at_noon, second_at_noon)
+    assert rules._normalised(in_order) is in_order  # no second sort per entry of a batch
+    recorded_after = report(at=T0 + hours(1))
+    for history in (
+        (first_at_noon, older, second_at_noon),
+        (older, first_at_noon, second_at_noon, current),
+        (older, first_at_noon, second_at_noon, recorded_after),
+    ):
+        normal = rules._normalised(snapshot(current, *history))
+        assert normal.history == (older, first_at_noon, second_at_noon)
+
+
 def test_a_late_entry_is_judged_by_what_was_recorded_before_it() -> None:
     # An offline phone sends an entry recorded 3 days ago after later ones were stored: entries
     # recorded after it, and the entry itself, are not part of its history.
