@@ -61,12 +61,6 @@ class Writes:
     evidence_touched: set[int] = field(default_factory=set)  # alert ids: last_evidence_at
     evidence_keys: set[tuple[int, str, str]] = field(default_factory=set)
 
-    def add_event(self, event: AlertEvent) -> None:
-        self.events.append(event)
-
-    def add_notifications(self, rows: list[Notification]) -> None:
-        self.notifications.extend(rows)
-
     def flush(self, now: datetime, enqueue: Callable[[list[int]], None]) -> None:
         if self.evidence:
             AlertEvidence.objects.bulk_create(self.evidence)

@@ -45,13 +45,11 @@ def channel_for(clinic_id: int) -> str:
 def push_change_on_commit(event: AlertEvent) -> None:
     """Push `event` to the clinic's dashboards once its transaction commits (never on
     rollback). Called for every audit event; the notified ones are left to their notification."""
-    if event.type in NOTIFIED_EVENTS:
-        return
-    transaction.on_commit(partial(push_change, event_id=event.pk), robust=True)
+    push_changes_on_commit([event])
 
 
 def push_changes_on_commit(events: Sequence[AlertEvent]) -> None:
-    """`push_change_on_commit` for the events one call of the alert pipeline wrote: one
+    """`push_change_on_commit` for many events (one call of the alert pipeline wrote them): one
     after-commit callback, a few queries whatever their number (`push_changes`)."""
     ids = [event.pk for event in events if event.type not in NOTIFIED_EVENTS]
     if ids:
@@ -59,10 +57,11 @@ def push_changes_on_commit(events: Sequence[AlertEvent]) -> None:
 
 
 def push_changes(*, event_ids: Sequence[int]) -> list[DashboardPush]:
-    """`push_change` for many audit events in three queries whatever their number: read the
-    events, insert their pushes in one statement (keys ``event-<id>``: a push already made is
-    skipped, so this is idempotent), read the pushes back for their ids (PostgreSQL returns
-    none when conflicts are ignored) and announce them. Returns the events' pushes."""
+    """Record the pushes of audit events and announce them, in three queries whatever their
+    number: read the events, insert their pushes in one statement (keys ``event-<id>``: a push
+    already made is skipped, so this is idempotent), read the pushes back for their ids
+    (PostgreSQL returns none when conflicts are ignored) and announce them. Returns the events'
+    pushes."""
     rows = (
         AlertEvent.objects.filter(pk__in=event_ids)
         .order_by("pk")
@@ -85,29 +84,6 @@ def push_changes(*, event_ids: Sequence[int]) -> list[DashboardPush]:
     for push in stored:
         announce(push)  # a wake-up: announcing a push twice costs a re-read, nothing more
     return stored
-
-
-def push_change(*, event_id: int) -> DashboardPush | None:
-    """Record the push of one audit event (key ``event-<id>``: idempotent) and announce it."""
-    row = (
-        AlertEvent.objects.filter(pk=event_id)
-        .values("alert_id", "type", "alert__level", "alert__clinic_id")
-        .first()
-    )
-    if row is None:
-        return None
-    push, created = DashboardPush.objects.get_or_create(
-        key=f"event-{event_id}",
-        defaults={
-            "clinic_id": row["alert__clinic_id"],
-            "alert_id": row["alert_id"],
-            "level": row["alert__level"],
-            "reason": row["type"],
-        },
-    )
-    if created:
-        announce(push)
-    return push
 
 
 def announce(push: DashboardPush) -> None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from diary.models import Clinic, CourseStatus, DiaryEntry, Patient, TreatmentCourse
+
+if TYPE_CHECKING:
+    from alerts import rules
 
 
 class Level(models.TextChoices):
@@ -222,6 +225,20 @@ class AlertEvidence(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    @classmethod
+    def of(cls, fired: rules.Fired, *, alert: Alert, entry_id: Any, at: datetime) -> AlertEvidence:
+        """The evidence row of a rule that fired (unsaved)."""
+        return cls(
+            alert=alert,
+            entry_id=entry_id,
+            code=fired.code,
+            level=fired.level,
+            symptom=fired.symptom,
+            reason=fired.reason,
+            source=fired.source,
+            created_at=at,
+        )
 
 
 class EventType(models.TextChoices):

@@ -31,13 +31,14 @@ SEVABERTINIB = "sevabertinib"
 TKI_CLASS = "tki"
 ADC_CLASS = "adc"
 
-# Answer scales, least to most severe (reference §1.2, §5.5).
 # Thresholds the dashboard also draws (clinicians/timeline.py reads them from here).
-SPO2_RED_BELOW = 88  # [V] CTCAE hypoxia example threshold: below 88% (88 itself is not)
+# [V] CTCAE hypoxia example threshold, below 88% (88 itself is not): at rest G3, on exertion G2.
+HYPOXIA_SPO2_BELOW = 88
 TDXD_SPO2_REST_RED_AT_OR_BELOW = 92  # [D] no published threshold (§5.2 RED 3)
 TDXD_SPO2_REST_DROP_RED = 4  # [D] fall of >=4 points from the resting baseline (§5.2 RED 3)
 FEVER_C = 38  # [V] CTCAE fever G1 lower bound, 38.0 °C (100.4 °F)
 
+# Answer scales, least to most severe (reference §1.2, §5.5).
 SOB_EXERTION = ("none", "moderate", "minimal", "rest")
 SEVERITY = ("none", "mild", "moderate", "severe")
 ORAL_INTAKE = ("normal", "decreased", "inadequate")
@@ -432,7 +433,7 @@ def _dyspnea_g3(snapshot: Snapshot) -> str | None:
 
 def _spo2_rest_below_88(snapshot: Snapshot) -> str | None:
     spo2 = _number(snapshot.current, "hypoxia", "spo2_rest")
-    if spo2 is not None and spo2 < SPO2_RED_BELOW:  # [V] CTCAE hypoxia G3 example
+    if spo2 is not None and spo2 < HYPOXIA_SPO2_BELOW:  # [V] CTCAE hypoxia G3 example
         return f"resting SpO2 {_show(spo2)}% < 88% (CTCAE hypoxia G3 example threshold)"
     return None
 
@@ -524,7 +525,7 @@ def _cough_composite_2(snapshot: Snapshot) -> str | None:
 
 def _spo2_exertion_below_88(snapshot: Snapshot) -> str | None:
     spo2 = _number(snapshot.current, "hypoxia", "spo2_exertion")
-    if spo2 is not None and spo2 < SPO2_RED_BELOW:  # [V] CTCAE hypoxia G2 example
+    if spo2 is not None and spo2 < HYPOXIA_SPO2_BELOW:  # [V] CTCAE hypoxia G2 example
         return f"exertional SpO2 {_show(spo2)}% < 88% (CTCAE hypoxia G2 example threshold)"
     return None
 

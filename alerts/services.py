@@ -435,12 +435,11 @@ def _apply(
         if level == Level.AMBER and kind in ctx.expected:
             # A clinician expects this chronic low-grade symptom: fold it, never RED.
             if alert is not None and _attach(writes, alert, entry_id, fired, now):
-                writes.add_event(_new_event(alert, EventType.SUPPRESSED, {"entry": entry_id}))
+                writes.events.append(_new_event(alert, EventType.SUPPRESSED, {"entry": entry_id}))
             continue
         if alert is None:
             alert = Alert.objects.create(
                 patient=ctx.patient,
-                clinic_id=ctx.patient.clinic_id,
                 kind=kind,
                 level=level,
                 reason=_reason(fired),
@@ -450,10 +449,10 @@ def _apply(
             )
             ctx.active[kind] = alert
             _attach(writes, alert, entry_id, fired, now)
-            writes.add_event(
+            writes.events.append(
                 _new_event(alert, EventType.OPENED, {"level": level, "entry": entry_id})
             )
-            writes.add_notifications(_notifications(alert, NotificationReason.OPENED, level))
+            writes.notifications.extend(_notifications(alert, NotificationReason.OPENED, level))
             told = _max(told, level)
             continue
         new = _attach(writes, alert, entry_id, fired, now)
@@ -474,15 +473,15 @@ def _apply(
             alert.reason = _reason(fired) + "\n" + alert.reason
             alert.last_evidence_at = now
             alert.save(update_fields=["level", "due_at", "reason", "last_evidence_at"])
-            writes.add_event(
+            writes.events.append(
                 _new_event(alert, EventType.LEVEL_RAISED, {"from": previous, "to": level})
             )
             # A level is raised to once per alert (levels only go up): these rows are new.
-            writes.add_notifications(_notifications(alert, NotificationReason.RAISED, level))
+            writes.notifications.extend(_notifications(alert, NotificationReason.RAISED, level))
             told = _max(told, level)
         elif new:
             writes.evidence_touched.add(alert.pk)
-            writes.add_event(_new_event(alert, EventType.EVIDENCE, {"entry": entry_id}))
+            writes.events.append(_new_event(alert, EventType.EVIDENCE, {"entry": entry_id}))
             told = _max(told, alert.level)
     if told != "green":
         logger.info(
@@ -523,18 +522,7 @@ def _attach(
         if key in writes.evidence_keys:
             continue
         writes.evidence_keys.add(key)
-        writes.evidence.append(
-            AlertEvidence(
-                alert=alert,
-                entry_id=entry_id,
-                code=f.code,
-                level=f.level,
-                symptom=f.symptom,
-                reason=f.reason,
-                source=f.source,
-                created_at=now,
-            )
-        )
+        writes.evidence.append(AlertEvidence.of(f, alert=alert, entry_id=entry_id, at=now))
         new = True
     return new
 
@@ -801,7 +789,6 @@ def check_missed_diaries(*, now: datetime | None = None) -> int:
                 continue
             alert = Alert.objects.create(
                 patient=patient,
-                clinic_id=patient.clinic_id,
                 kind=fired.kind,
                 level=fired.level,
                 reason=fired.reason,
@@ -809,16 +796,7 @@ def check_missed_diaries(*, now: datetime | None = None) -> int:
                 due_at=due_at_for(patient, fired.level, now),
                 last_evidence_at=now,
             )
-            AlertEvidence.objects.create(
-                alert=alert,
-                entry=None,
-                code=fired.code,
-                level=fired.level,
-                symptom=fired.symptom,
-                reason=fired.reason,
-                source=fired.source,
-                created_at=now,
-            )
+            AlertEvidence.of(fired, alert=alert, entry_id=None, at=now).save()
             _event(alert, EventType.OPENED, None, {"level": fired.level})
             _queue(alert, NotificationReason.OPENED, fired.level)
             opened += 1

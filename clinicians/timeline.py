@@ -288,11 +288,11 @@ def spo2_lines(patient: Patient, drug: str | None) -> tuple[charts.RefLine, ...]
     # Resting SpO2 <88%: the CTCAE hypoxia G3 example threshold, RED for any drug [V §5.2 RED 2].
     lines.append(
         charts.RefLine(
-            rules.SPO2_RED_BELOW,
-            f"RED: resting SpO2 below {rules.SPO2_RED_BELOW}% (CTCAE v5.0 hypoxia G3 example), "
+            rules.HYPOXIA_SPO2_BELOW,
+            f"RED: resting SpO2 below {rules.HYPOXIA_SPO2_BELOW}% (CTCAE v5.0 hypoxia G3 example), "
             "any drug (reference §5.2 RED 2) [V]",
             band="below",
-            short=f"RED <{rules.SPO2_RED_BELOW}% rest [V]",
+            short=f"RED <{rules.HYPOXIA_SPO2_BELOW}% rest [V]",
         )
     )
     if drug == "trastuzumab_deruxtecan":

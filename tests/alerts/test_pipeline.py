@@ -409,11 +409,13 @@ def test_a_late_entry_leaves_the_follow_up_an_already_stored_entry_asked_for():
 
 
 def test_a_late_entry_does_not_ask_again_what_a_later_entry_answered():
+    """The answer is recorded more than 14 days after the late entry, so it is not evaluated
+    again with it: only the entry that asked is, and it must not ask anew."""
     from diary.models import FollowUp
 
     patient, client = enrolled_client(make_clinic(), "zongertinib")
     now = timezone.now()
-    post(client, recorded_at=now - timedelta(hours=3))  # diarrhea G1: ask again in 24 h
+    post(client, recorded_at=now - timedelta(days=15))  # diarrhea G1: ask again in 24 h
     post(
         client,
         recorded_at=now - timedelta(hours=1),
@@ -421,7 +423,7 @@ def test_a_late_entry_does_not_ask_again_what_a_later_entry_answered():
     )
     assert not FollowUp.objects.filter(patient=patient).open().exists()
 
-    post(client, recorded_at=now - timedelta(hours=6), symptoms={"fatigue": {"fatigue": False}})
+    post(client, recorded_at=now - timedelta(days=16), symptoms={"fatigue": {"fatigue": False}})
 
     assert not FollowUp.objects.filter(patient=patient).open().exists()
 

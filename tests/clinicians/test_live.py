@@ -426,14 +426,14 @@ def test_an_action_rolled_back_pushes_nothing(django_capture_on_commit_callbacks
 
 @pytest.mark.django_db
 def test_the_same_change_pushed_twice_is_one_push(django_capture_on_commit_callbacks):
-    from alerts.live import push_change
+    from alerts.live import push_changes
 
     clinic = make_clinic()
     alert = alert_in(clinic)
     with django_capture_on_commit_callbacks(execute=True):
         services.acknowledge_alert(alert_id=alert.pk, user=make_staff(clinic))
     event = alert.events.get(type=EventType.ACKNOWLEDGED)
-    push_change(event_id=event.pk)
+    push_changes(event_ids=[event.pk])
     assert DashboardPush.objects.filter(key=f"event-{event.pk}").count() == 1
 
 
