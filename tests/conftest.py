@@ -44,3 +44,15 @@ def _fast_and_isolated(settings, request):  # type: ignore[no-untyped-def]
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def tasks_in_process():  # type: ignore[no-untyped-def]
+    """Celery tasks run in-process (eagerly), also where REDIS_URL names a broker;
+    tests/integration runs them on a real worker."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous

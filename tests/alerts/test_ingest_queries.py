@@ -27,13 +27,8 @@ CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
 
 
 @pytest.fixture(autouse=True)
-def _tasks_in_process():
-    from config.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
+def _tasks_in_process(tasks_in_process):  # type: ignore[no-untyped-def]
+    """Deliveries run in the request, as in the ingest benches (no REDIS_URL)."""
 
 
 def counted(client: Any, path: str, body: Any) -> tuple[Any, list[str]]:

@@ -29,14 +29,8 @@ ENTRIES = "/api/v1/entries/"
 
 
 @pytest.fixture(autouse=True)
-def _tasks_in_process():
+def _tasks_in_process(tasks_in_process):  # type: ignore[no-untyped-def]
     """These tests run the tasks in-process; tests/integration runs them on a real worker."""
-    from config.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
 
 
 @pytest.fixture

@@ -29,14 +29,8 @@ def export_dir(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def _tasks_in_process():
+def _tasks_in_process(tasks_in_process):  # type: ignore[no-untyped-def]
     """The export task runs in-process here, also where REDIS_URL names a broker."""
-    from config.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
 
 
 @pytest.fixture

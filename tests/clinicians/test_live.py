@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -112,16 +112,10 @@ def push(alert: Alert, *, pk: int | None = None, reason: str = "opened") -> Dash
 
 
 @pytest.fixture(autouse=True)
-def _in_process(settings: Any) -> Iterator[None]:
+def _in_process(settings: Any, tasks_in_process: None) -> None:
     """Tasks in-process and no Redis, whatever the environment says: the stream polls the
     table. tests/integration/test_live.py has the worker and Redis."""
-    from config.celery import app
-
     settings.REDIS_URL = ""
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
 
 
 @pytest.fixture
