@@ -70,6 +70,7 @@ def _define(
     alert_only: bool = False,
     prepare: Prepare | None = None,
     derived: tuple[str, ...] = (),
+    denied_by: str | None = None,
 ) -> None:
     if primary:
         requires = (Requirement(present(*primary), primary), *requires)
@@ -89,7 +90,9 @@ def _define(
         alert_only=alert_only,
         primary_fields=primary_fields,
     )
-    _RULES[name] = Rules(criteria, requires, needs, prepare, derived)
+    if denied_by is not None and denied_by not in fields:
+        raise ValueError(f"term {name!r}: denied_by names no field")
+    _RULES[name] = Rules(criteria, requires, needs, prepare, derived, denied_by)
 
 
 # "Limiting instrumental ADL" -> G2 and "limiting self-care ADL" -> G3 wherever CTCAE says so [V].
@@ -142,15 +145,38 @@ _define(
         "stools_over_baseline": whole(
             0, 50, "stools/day", "How many more stools than usual in the last 24 hours?"
         ),  # [D] range
+        # Asked instead of the stool count of a patient with a stoma (enrolment flag): either
+        # one is the primary answer (§1.2, §1.3 [D]).
+        "ostomy_output_increase": choice(
+            "How much more is your stoma bag filling than usual?", *SEVERITY
+        ),
         "adl": ADL,
         "hospitalized": HOSPITALIZED,
         "blood_in_stool": yes_no("Have you seen blood in your stool?"),  # §5.7 alerts only
     },
-    primary=("stools_over_baseline",),
+    primary=("stools_over_baseline", "ostomy_output_increase"),
     criteria=(
         at_least("stools_over_baseline", 1, 1, "Increase of <4 stools/day over baseline"),  # [V]
         at_least("stools_over_baseline", 4, 2, "Increase of 4-6 stools/day over baseline"),  # [V]
         at_least("stools_over_baseline", 7, 3, "Increase of >=7 stools/day over baseline"),  # [V]
+        equals(
+            "ostomy_output_increase",
+            "mild",
+            1,
+            "Mild increase in ostomy output compared to baseline",
+        ),  # [V]
+        equals(
+            "ostomy_output_increase",
+            "moderate",
+            2,
+            "Moderate increase in ostomy output compared to baseline",
+        ),  # [V]
+        equals(
+            "ostomy_output_increase",
+            "severe",
+            3,
+            "Severe increase in ostomy output compared to baseline",
+        ),  # [V]
         *ADL_CRITERIA,
         is_true("hospitalized", 3, "Hospitalization indicated"),  # [V]
     ),
@@ -169,6 +195,7 @@ _define(
         "tube_feeding_or_tpn": yes_no("Have you needed tube or drip feeding?"),  # [D] §1.2 list
     },
     primary=("nausea",),
+    denied_by="nausea",  # §1.2 denied-symptom rule [D]
     needs=(Need("oral_intake", when=is_true("nausea")),),  # [D] G1 vs G2/G3 (case G019)
     criteria=(
         is_true("nausea", 1, "Loss of appetite without alteration in eating habits"),  # [V]
@@ -220,6 +247,7 @@ _define(
         "tube_feeding_or_tpn": yes_no("Have you needed tube or drip feeding?"),
     },
     primary=("appetite_loss",),
+    denied_by="appetite_loss",  # §1.2 denied-symptom rule [D]
     needs=(Need("eating_altered", when=is_true("appetite_loss")),),  # [D] G1 vs G2 (G034)
     criteria=(
         is_true("appetite_loss", 1, "Loss of appetite without alteration in eating habits"),  # [V]
@@ -395,6 +423,7 @@ _define(
         "adl": ADL,
     },
     primary=("fatigue",),
+    denied_by="fatigue",  # §1.2 denied-symptom rule [D]
     needs=(Need("relieved_by_rest", when=is_true("fatigue")),),  # [D] G1 vs G2
     criteria=(
         is_true("fatigue", 1, "Fatigue relieved by rest"),  # [V] (G2 below when not relieved)
@@ -426,8 +455,8 @@ _define(
     },
     requires=(TEMPERATURE,),
     prepare=_celsius,
-    # [D] above 40.0 °C the duration separates G3 from G4.
-    needs=(Need("hours_above_40", when=above("temp_c", 40.0)),),
+    # [D] §1.3: a reading above 40.0 °C without `hours_above_40` is G3 (the reading meets
+    # "for <=24 h" until a longer duration is reported); G4 needs hours_above_40 > 24.
     criteria=(
         at_least("temp_c", 38.0, 1, "38.0-39.0 degrees C (100.4-102.2 degrees F)"),  # [V]
         above("temp_c", 39.0, 2, ">39.0-40.0 degrees C (102.3-104.0 degrees F)"),  # [V]
@@ -543,7 +572,8 @@ _define(
         ),  # [D] range
         "intermittent_oxygen": yes_no("Do you use oxygen at home some of the time?"),
     },
-    primary=("spo2_rest", "spo2_exertion"),
+    # Any one of the three is a primary answer; intermittent oxygen alone is G2 (§1.3 [D]).
+    primary=("spo2_rest", "spo2_exertion", "intermittent_oxygen"),
     criteria=(  # no G1 in CTCAE [V]
         below(
             "spo2_exertion",

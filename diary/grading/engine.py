@@ -17,7 +17,7 @@ from diary.grading.terms import FieldSpec, TermSpec
 
 CTCAE_VERSION = "5.0"
 # Stored beside every grade. Bump whenever a rule, range or follow-up condition changes.
-GRADING_VERSION = "2026.11.1"
+GRADING_VERSION = "2026.12.1"
 
 Status = Literal["graded", "insufficient", "not_graded"]
 
@@ -57,6 +57,8 @@ def _candidates(spec: FieldSpec) -> tuple[object, ...]:
 class _Grader:
     __slots__ = (
         "checks",
+        "denied",
+        "denied_by",
         "grades",
         "insufficient",
         "needs",
@@ -82,6 +84,19 @@ class _Grader:
             (n, _candidates(spec.fields[n.field])) for n in rules.needs
         )
         self.prepare = rules.prepare
+        self.denied_by = rules.denied_by
+        self.denied = (
+            GradeResult(spec.name, 0, "graded"),
+            GradeResult(
+                spec.name,
+                0,
+                "graded",
+                (
+                    f"{spec.label} denied ({rules.denied_by}: no): the other answers are not "
+                    "graded; ask again",
+                ),
+            ),
+        )
         self.results: dict[int, GradeResult] = {}
         self.tops: dict[int, int] = {}
         self.insufficient: dict[tuple[str, ...], GradeResult] = {}
@@ -97,6 +112,10 @@ class _Grader:
             return self._insufficient(
                 tuple(f for bit, _, ask in self.requires if unmet & bit for f in ask)
             )
+        if self.denied_by is not None and inputs.get(self.denied_by) is False:
+            # §1.2 denied-symptom rule [D]: no grade above 0 rests on a denied symptom. When
+            # other answers would grade it, the contradiction is named so someone asks again.
+            return self.denied[self._grade_of(self._mask(inputs)) > 0]
         values: Values = inputs
         if self.prepare is not None:
             prepared = self.prepare(inputs)

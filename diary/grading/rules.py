@@ -235,13 +235,16 @@ Prepare = Callable[[Values], Values | None]
 
 @dataclass(frozen=True, slots=True)
 class Rules:
-    """How one term is graded. `prepare` adds derived values (or returns None: cannot grade)."""
+    """How one term is graded. `prepare` adds derived values (or returns None: cannot grade).
+    `denied_by` names the presence answer (nausea, fatigue, appetite_loss) whose "no" makes the
+    term G0 whatever the other answers say (reference §1.2 denied-symptom rule [D])."""
 
     criteria: tuple[Criterion, ...]
     requires: tuple[Requirement, ...]
     needs: tuple[Need, ...] = ()
     prepare: Prepare | None = None
     derived: tuple[str, ...] = ()
+    denied_by: str | None = None
 
 
 def _criterion(condition: Condition, grade: int | None, text: str) -> Condition | Criterion:

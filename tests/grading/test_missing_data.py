@@ -92,8 +92,9 @@ def test_the_nothing_wrong_answer_grades_zero(term: str) -> None:
 def test_secondary_answers_alone_do_not_grade() -> None:
     assert insufficient("diarrhea", {"adl": "self_care", "hospitalized": True}) == (
         "stools_over_baseline",
+        "ostomy_output_increase",
     )
-    assert insufficient("hypoxia", {"intermittent_oxygen": True}) == ("spo2_rest", "spo2_exertion")
+    assert insufficient("hypoxia", {}) == ("spo2_rest", "spo2_exertion", "intermittent_oxygen")
     assert insufficient("fever", {"hours_above_40": 30, "rigors": True}) == ("temp_c",)
 
 
@@ -143,10 +144,72 @@ def test_acneiform_rash_with_iv_antibiotics_needs_no_severity() -> None:
     assert graded("rash_acneiform", {"bsa_pct": 60, "iv_antibiotics_for_skin_infection": True}) == 4
 
 
-def test_fever_above_40_needs_its_duration() -> None:
-    assert insufficient("fever", {"temp_c": 40.1}) == ("hours_above_40",)
-    assert insufficient("fever", {"temp_f": 104.5}) == ("hours_above_40",)
+def test_a_reading_above_40_without_a_duration_is_grade_3() -> None:
+    # Reference §1.3 fever: the reading itself meets "for <=24 h" until a longer duration is
+    # reported; G4 needs hours_above_40 > 24 [D].
+    assert graded("fever", {"temp_c": 40.1}) == 3
+    assert graded("fever", {"temp_f": 104.5}) == 3
+    assert graded("fever", {"temp_c": 40.1, "hours_above_40": 25}) == 4
     assert graded("fever", {"temp_c": 40.0}) == 2
+
+
+def test_intermittent_oxygen_alone_is_a_primary_answer_and_grade_2() -> None:
+    # Reference §1.3 hypoxia: any one of spo2_rest, spo2_exertion, intermittent_oxygen is a
+    # primary field; intermittent_oxygen true alone is G2.
+    assert graded("hypoxia", {"intermittent_oxygen": True}) == 2
+    assert graded("hypoxia", {"intermittent_oxygen": False}) == 0
+
+
+@pytest.mark.parametrize(
+    ("increase", "expected"), [("none", 0), ("mild", 1), ("moderate", 2), ("severe", 3)]
+)
+def test_a_stoma_patient_grades_diarrhea_from_the_ostomy_output(
+    increase: str, expected: int
+) -> None:
+    # Reference §1.2/§1.3 diarrhea: ostomy_output_increase is a primary field of its own.
+    assert graded("diarrhea", {"ostomy_output_increase": increase}) == expected
+
+
+def test_ostomy_output_and_the_adl_answer_combine_as_max_over_criteria() -> None:
+    assert graded("diarrhea", {"ostomy_output_increase": "mild", "adl": "self_care"}) == 3
+    assert graded("diarrhea", {"ostomy_output_increase": "none", "hospitalized": True}) == 3
+
+
+@pytest.mark.parametrize(
+    ("term", "inputs"),
+    [
+        ("fatigue", {"fatigue": False, "adl": "self_care"}),
+        ("fatigue", {"fatigue": False, "relieved_by_rest": False, "adl": "instrumental"}),
+        ("nausea", {"nausea": False, "oral_intake": "inadequate", "hospitalized": True}),
+        ("nausea", {"nausea": False, "tube_feeding_or_tpn": True}),
+        ("anorexia", {"appetite_loss": False, "eating_altered": True, "oral_supplements": True}),
+        ("anorexia", {"appetite_loss": False, "tube_feeding_or_tpn": True}),
+    ],
+)
+def test_a_denied_symptom_grades_0_and_says_it_was_denied(
+    term: str, inputs: dict[str, object]
+) -> None:
+    # Reference §1.2 denied-symptom rule: no grade above 0 ever rests on a denied symptom; the
+    # contradiction is stored as given and the criteria text says so, so someone can ask again.
+    result = grade(term, inputs)
+    assert (result.grade, result.status) == (0, "graded")
+    assert len(result.criteria) == 1
+    assert "denied" in result.criteria[0]
+
+
+@pytest.mark.parametrize(
+    ("term", "inputs"),
+    [
+        ("fatigue", {"fatigue": False}),
+        ("nausea", {"nausea": False}),
+        ("anorexia", {"appetite_loss": False}),
+    ],
+)
+def test_a_plain_denial_grades_0_without_a_contradiction_note(
+    term: str, inputs: dict[str, object]
+) -> None:
+    result = grade(term, inputs)
+    assert (result.grade, result.status, result.criteria) == (0, "graded", ())
 
 
 @pytest.mark.parametrize(

@@ -109,7 +109,7 @@ def test_the_public_interface_is_importable_from_the_package() -> None:
     ):
         assert name in grading.__all__ and hasattr(grading, name)
     assert CTCAE_VERSION == "5.0"
-    assert GRADING_VERSION == "2026.11.1"
+    assert GRADING_VERSION == "2026.12.1"
 
 
 def test_every_term_of_the_reference_is_defined() -> None:
