@@ -91,10 +91,11 @@ KIND_GUIDANCE: dict[str, dict[str, tuple[Item, ...]]] = {
         ),
         TDXD: (
             Item(
-                "Hold the T-DXd infusion while ILD is suspected: the label interrupts treatment "
-                "for Grade 1 and permanently discontinues it for Grade 2 or higher.",
+                "Whether to hold the next T-DXd infusion while ILD is only suspected is the "
+                "prescriber's decision: the label's interrupt and discontinue rules (below) are "
+                "for ILD by grade; check the current label.",
                 "§3.1",
-                "V",
+                "NV",
             ),
             Item(
                 "Arrange CT imaging to evaluate suspected ILD; consider a pulmonology consult.",

@@ -107,11 +107,13 @@ def test_the_page_shows_baselines_risk_factors_and_brain_metastases(clinic, nurs
     assert "SpO2 at rest 97%" in words
 
 
-def test_suspected_ild_on_t_dxd_tells_the_nurse_to_hold_and_image(clinic, nurse):
+def test_suspected_ild_on_t_dxd_tells_the_nurse_to_image_and_check_the_label_on_holding(
+    clinic, nurse
+):
     patient, _ = enroll(clinic, "trastuzumab_deruxtecan", subject_id="AAA-001")
     report(patient, {"hypoxia": {"spo2_rest": 86}})
     words = text(page(nurse, Alert.objects.get(patient=patient)))
-    assert "Hold the T-DXd infusion while ILD is suspected" in words
+    assert "Check the current label: Whether to hold the next T-DXd infusion" in words
     assert "Arrange CT imaging" in words
     assert "Grade 2 or higher (symptomatic): permanently discontinue" in words
     assert "Check the current label: The same reduction ladder in NSCLC" in words
@@ -186,3 +188,17 @@ def test_guidance_for_a_red_ild_on_t_dxd_has_response_alert_drug_and_dosing_sect
     sections = guidance.guidance_for(kind="ild", level="red", drug="trastuzumab_deruxtecan")
     assert [s.title for s in sections] == ["Response", "For this alert", "For this drug", "Dosing"]
     assert sections[0].items[0].source == "§5.1 [V]"
+
+
+def test_the_nurse_guidance_does_not_tag_an_unsourced_infusion_hold_as_verified():
+    # The reference gives the label's actions for ILD by grade; "hold while suspected" is not
+    # in it, so it may not carry [V].
+    from clinicians import guidance
+
+    verified = [
+        item.text.lower()
+        for items in guidance.KIND_GUIDANCE["ild"].values()
+        for item in items
+        if item.tag == "V"
+    ]
+    assert not [text for text in verified if "suspected" in text and "hold" in text]
