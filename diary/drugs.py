@@ -6,6 +6,7 @@ Sources are the tags of ../shared/clinical/reference.md §3.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from diary import vocabulary
 from diary.vocabulary import DrugClass
 
