@@ -1059,6 +1059,30 @@ def test_every_rule_code_and_follow_up_is_documented() -> None:
     assert missing == []
 
 
+def test_each_documented_rule_section_names_the_module_that_holds_its_rules() -> None:
+    text = (ROOT / "docs" / "alert-rules.md").read_text(encoding="utf-8")
+    sections = text.split("\n### ")
+    misplaced = []
+    for rule in RULES:
+        module = f"`alerts/rules/{Path(rule.finding.__code__.co_filename).name}`"
+        (section,) = [part for part in sections if f"`{rule.code}`" in part]
+        if module not in section:
+            misplaced.append((rule.code, module))
+    for code, module in (
+        (rules.COMBINED_CODE, "combination.py"),
+        (rules.PERSISTED_AMBER.code, "combination.py"),
+        (rules.MISSED_DIARY_CODE, "medication.py"),
+        (rules.MISSED_DIARY_AFTER_INFUSION_CODE, "medication.py"),
+    ):
+        holder = [part for part in sections if f"`{code}`" in part]
+        if not holder or f"`alerts/rules/{module}`" not in holder[0]:
+            misplaced.append((code, module))
+    assert misplaced == []
+    for path in sorted((ROOT / "alerts" / "rules").glob("*.py")):
+        if path.name != "__init__.py":
+            assert f"`alerts/rules/{path.name}`" in text, path.name
+
+
 RULES_PACKAGE = ROOT / "alerts" / "rules"
 # The rules may import, besides the standard library, each other and the shared vocabulary.
 RULES_MAY_IMPORT = {"alerts.rules", "diary.vocabulary"}
