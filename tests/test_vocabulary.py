@@ -49,3 +49,11 @@ def test_the_course_drugs_are_the_vocabulary_drugs_and_the_catalogue() -> None:
     assert set(vocabulary.DRUG_CLASS.values()) == set(vocabulary.DRUG_CLASSES)
     assert set(vocabulary.DRUGS) >= drugs.HEART_CHECK_DRUGS
     assert set(vocabulary.DRUGS) >= drugs.LIVER_CHECK_DRUGS
+
+
+def test_the_nurse_guidance_covers_kinds_and_drugs_of_the_vocabulary() -> None:
+    from clinicians import guidance
+
+    assert set(guidance.KIND_GUIDANCE) <= set(vocabulary.KINDS)
+    drugs_named = {drug for per_drug in guidance.KIND_GUIDANCE.values() for drug in per_drug}
+    assert drugs_named - {guidance.ANY} <= set(vocabulary.DRUGS)

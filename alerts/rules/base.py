@@ -30,14 +30,13 @@ NOT_TDXD = frozenset({ZONGERTINIB, SEVABERTINIB, OTHER_DRUG})
 
 FEVER_C = 38  # [V] CTCAE fever G1 lower bound, 38.0 °C (100.4 °F)
 
-# How far back the rules look: the history passed with each report (alerts.pipeline) [D].
+# How far back the rules look: the history alerts.pipeline passes with each report (a design
+# choice, not a reference number; docs/alert-rules.md N1).
 HISTORY_WINDOW = timedelta(days=14)
 
 # Answer scales, least to most severe (reference §1.2, §5.5).
 SOB_EXERTION = ("none", "moderate", "minimal", "rest")
-
 SEVERITY = ("none", "mild", "moderate", "severe")
-
 ORAL_INTAKE = ("normal", "decreased", "inadequate")
 
 SOB_TEXT = {
@@ -48,7 +47,6 @@ SOB_TEXT = {
 }
 
 ILD_TEXT = "Possible ILD, needs assessment (imaging)"  # never "ILD grade X" (§5.2 Window) [V]
-
 TDXD_WINDOW_TEXT = "months 1-12 of T-DXd: highest-risk window"  # 87% of first events [V §3.1]
 
 

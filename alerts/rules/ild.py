@@ -38,9 +38,7 @@ from alerts.rules.base import (
 # Thresholds the dashboard also draws (clinicians/timeline.py reads them from here).
 # [V] CTCAE hypoxia example threshold, below 88% (88 itself is not): at rest G3, on exertion G2.
 HYPOXIA_SPO2_BELOW = 88
-
 TDXD_SPO2_REST_RED_AT_OR_BELOW = 92  # [D] no published threshold (§5.2 RED 3)
-
 TDXD_SPO2_REST_DROP_RED = 4  # [D] fall of >=4 points from the resting baseline (§5.2 RED 3)
 
 RISK_FACTOR_TEXT = {  # T-DXd ILD risk factors, reference §3.1 [V]
@@ -94,13 +92,9 @@ DYSPNEA = _Measure("", _sob, lambda rank: SOB_TEXT[SOB_EXERTION[rank]], _sob_bas
 
 # The Baseline has no cough field: cough is compared with "none" at baseline [D].
 COUGH = _Measure("cough", _cough, lambda rank: SEVERITY[rank], lambda snapshot: 0)
-
 SOB_COMPOSITE = _composite_measure("shortness_of_breath", "shortness-of-breath")
-
 COUGH_COMPOSITE = _composite_measure("cough", "cough")
-
 WHEEZING_COMPOSITE = _composite_measure("wheezing", "wheezing")
-
 RESPIRATORY = (DYSPNEA, COUGH, SOB_COMPOSITE, COUGH_COMPOSITE, WHEEZING_COMPOSITE)
 
 
