@@ -24,9 +24,6 @@ from alerts.models import (
 )
 from diary.models import FollowUp, Patient
 
-# Longest a clinician may declare a level "expected" before it must be renewed [D].
-MAX_EXPECTED_DAYS = 30
-
 
 class AlertActionError(Exception):
     """The action does not apply to the alert in its current state."""
@@ -125,8 +122,8 @@ def set_expected_level(
     *, patient: Patient, kind: str, user: User, days: int, reason: str, alert_id: int | None = None
 ) -> ExpectedLevel:
     """Declare AMBER of this kind expected for a while (a known chronic low-grade symptom)."""
-    if not 1 <= days <= MAX_EXPECTED_DAYS:
-        raise AlertActionError(f"Choose 1 to {MAX_EXPECTED_DAYS} days.")
+    if not 1 <= days <= rules.MAX_EXPECTED_DAYS:
+        raise AlertActionError(f"Choose 1 to {rules.MAX_EXPECTED_DAYS} days.")
     with transaction.atomic():
         expected = ExpectedLevel.objects.create(
             patient=patient,

@@ -8,8 +8,8 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.db.models import Q
 
-from alerts.lifecycle import MAX_EXPECTED_DAYS
 from alerts.models import Kind, Level, Status
+from alerts.rules import MAX_EXPECTED_DAYS
 from clinicians.access import Can, Staff
 from diary.models import Drug, StaffRole
 

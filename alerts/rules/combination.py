@@ -1,7 +1,7 @@
 """§5.1 levels and escalation as data: two AMBERs of different symptoms in one report make RED,
-an AMBER still present on a report 24 h after its alert opened becomes RED, and which channels
-tell the care team at each level. alerts.pipeline and alerts.delivery apply them; the policy is
-here.
+an AMBER still present on a report 24 h after its alert opened becomes RED, how long an AMBER may
+be declared expected, and which channels tell the care team at each level. alerts.pipeline,
+alerts.delivery and alerts.lifecycle apply them; the policy is here.
 """
 
 from __future__ import annotations
@@ -93,6 +93,13 @@ def amber_persisted(
     return (
         alert_level == AMBER and level == AMBER and recorded_at - opened_at >= AMBER_PERSISTS_AFTER
     )
+
+
+# --- expected levels (alert-fatigue control) ---------------------------------------------------
+
+# Longest a clinician may declare AMBER of a kind "expected" (folded into the audit trail, never
+# RED) before it must be renewed [D].
+MAX_EXPECTED_DAYS = 30
 
 
 # --- who is told, by level --------------------------------------------------------------------
