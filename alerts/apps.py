@@ -5,7 +5,8 @@ class AlertsConfig(AppConfig):
     name = "alerts"
 
     def ready(self) -> None:
-        from alerts.receivers import on_entries_recorded
-        from diary.signals import entries_recorded
+        from alerts.pipeline import raise_alerts
+        from diary.evaluation import register_evaluator
 
-        entries_recorded.connect(on_entries_recorded, dispatch_uid="alerts.raise_alerts")
+        # The diary's one seam to the alert pipeline (diary.evaluation, D43).
+        register_evaluator(raise_alerts)

@@ -3,8 +3,8 @@
 Two writers record `DashboardPush` rows, each after its change has committed:
 - the dashboard notification channel (`alerts.notify.DashboardBackend`, run by the Celery
   delivery task): new and raised alerts;
-- `push_change`, hooked on the audit trail (`alerts.services._event`): every other change to an
-  alert (acknowledged, assigned, escalated, resolved, new evidence, a call or note logged), so
+- `push_change`, hooked on the audit trail (`alerts.delivery.record_event`): every other change
+  to an alert (acknowledged, assigned, escalated, resolved, new evidence, a call or note logged), so
   the other nurses' queues follow.
 
 The database is the source of truth: the live stream (`clinicians.live`) reads these rows.
@@ -27,8 +27,9 @@ from alerts.models import AlertEvent, DashboardPush, EventType
 
 logger = logging.getLogger(__name__)
 
-# These audit events come with a dashboard notification (alerts.services._queue), which pushes
-# them once delivered: the Celery notification task is what announces a new or raised alert.
+# These audit events come with a dashboard notification (alerts.delivery.queue_notifications),
+# which pushes them once delivered: the Celery notification task is what announces a new or
+# raised alert.
 NOTIFIED_EVENTS = frozenset({EventType.OPENED, EventType.LEVEL_RAISED})
 
 _clients: dict[str, redis.Redis] = {}

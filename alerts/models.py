@@ -9,31 +9,36 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from diary import vocabulary as V
 from diary.models import Clinic, CourseStatus, DiaryEntry, Patient, TreatmentCourse
 
 if TYPE_CHECKING:
     from alerts import rules
 
 
-class Level(models.TextChoices):
-    AMBER = "amber", "Amber"
-    RED = "red", "Red"
+# Levels, kinds and channels take their values and labels from diary.vocabulary, the one place
+# they are defined (tests/test_vocabulary.py holds these lists to it).
 
 
-LEVEL_RANK = {"green": 0, "amber": 1, "red": 2}
+class Level(models.TextChoices):  # an alert is never green
+    AMBER = V.AMBER, V.LEVEL_LABELS[V.AMBER]
+    RED = V.RED, V.LEVEL_LABELS[V.RED]
+
+
+LEVEL_RANK = V.LEVEL_RANK
 
 
 class Kind(models.TextChoices):
-    ILD = "ild", "Possible ILD / pneumonitis"
-    GI = "gi", "GI: diarrhea, vomiting, dehydration"
-    FEVER = "fever", "Fever"
-    HEPATIC = "hepatic", "Possible liver toxicity"
-    CARDIAC = "cardiac", "Possible LV dysfunction"
-    CNS = "cns", "Neurological (brain metastases)"
-    ADHERENCE = "adherence", "Missed TKI doses"
-    LOPERAMIDE = "loperamide", "Loperamide over the daily maximum"
-    DIARY = "diary", "No diary"
-    OTHER = "other", "Other"
+    ILD = V.ILD, V.KIND_LABELS[V.ILD]
+    GI = V.GI, V.KIND_LABELS[V.GI]
+    FEVER = V.FEVER, V.KIND_LABELS[V.FEVER]
+    HEPATIC = V.HEPATIC, V.KIND_LABELS[V.HEPATIC]
+    CARDIAC = V.CARDIAC, V.KIND_LABELS[V.CARDIAC]
+    CNS = V.CNS, V.KIND_LABELS[V.CNS]
+    ADHERENCE = V.ADHERENCE, V.KIND_LABELS[V.ADHERENCE]
+    LOPERAMIDE = V.LOPERAMIDE, V.KIND_LABELS[V.LOPERAMIDE]
+    DIARY = V.DIARY, V.KIND_LABELS[V.DIARY]
+    OTHER = V.OTHER_KIND, V.KIND_LABELS[V.OTHER_KIND]
 
 
 class Status(models.TextChoices):
@@ -282,7 +287,9 @@ class ExpectedLevel(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="expected_levels")
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    level = models.CharField(max_length=10, choices=[("amber", "Amber")], default="amber")
+    level = models.CharField(
+        max_length=10, choices=[(V.AMBER, V.LEVEL_LABELS[V.AMBER])], default=V.AMBER
+    )
     reason = models.TextField(blank=True)
     set_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -298,11 +305,11 @@ class ExpectedLevel(models.Model):
 
 
 class Channel(models.TextChoices):
-    DASHBOARD = "dashboard", "Dashboard push"
-    EMAIL = "email", "E-mail"
-    SMS = "sms", "SMS"
-    PAGER = "pager", "Pager"
-    PATIENT = "patient", "Patient app"
+    DASHBOARD = V.DASHBOARD, V.CHANNEL_LABELS[V.DASHBOARD]
+    EMAIL = V.EMAIL, V.CHANNEL_LABELS[V.EMAIL]
+    SMS = V.SMS, V.CHANNEL_LABELS[V.SMS]
+    PAGER = V.PAGER, V.CHANNEL_LABELS[V.PAGER]
+    PATIENT = V.PATIENT_APP, V.CHANNEL_LABELS[V.PATIENT_APP]
 
 
 class NotificationReason(models.TextChoices):

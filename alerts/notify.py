@@ -1,6 +1,6 @@
 """Notification channels behind a pluggable backend.
 
-`deliver_notification` (alerts.services) claims an outbox row and calls the backend of its
+`deliver_notification` (alerts.delivery) claims an outbox row and calls the backend of its
 channel with the notification id as the idempotency key. Backends are chosen per channel by the
 ``TOXWATCH_NOTIFICATION_BACKENDS`` setting (dotted paths); the defaults are the dashboard push,
 Django e-mail for e-mail, the console for SMS and pager, and a push to the patient's phones for

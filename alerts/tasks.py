@@ -1,34 +1,34 @@
-"""Celery tasks: thin doors into alerts.services. Arguments are ids, never patient data; every
-task is safe to run twice."""
+"""Celery tasks: thin doors into alerts.pipeline and alerts.delivery. Arguments are ids, never
+patient data; every task is safe to run twice."""
 
 from __future__ import annotations
 
 from celery import shared_task
 from django.db import OperationalError
 
-from alerts import services
+from alerts import delivery, pipeline
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=8)
 def deliver_notification_task(notification_id: int) -> None:
-    services.deliver_notification(notification_id=notification_id)
+    delivery.deliver_notification(notification_id=notification_id)
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True)
 def sweep_outbox_task() -> int:
-    return services.sweep_outbox()
+    return delivery.sweep_outbox()
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True)
 def escalate_overdue_task() -> int:
-    return services.escalate_overdue()
+    return delivery.escalate_overdue()
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True)
 def ask_due_followups_task() -> int:
-    return services.ask_due_followups()
+    return pipeline.ask_due_followups()
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True)
 def check_missed_diaries_task() -> int:
-    return services.check_missed_diaries()
+    return pipeline.check_missed_diaries()

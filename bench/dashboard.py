@@ -263,7 +263,7 @@ FROM (SELECT DISTINCT ON (entry_id) entry_id, level FROM alerts_alertevidence
       ORDER BY entry_id, level DESC) AS v
 WHERE e.id = v.entry_id;
 """
-# The audit trail, as alerts.services writes it.
+# The audit trail, as alerts.pipeline and alerts.lifecycle write it.
 SEED_EVENTS = """
 INSERT INTO alerts_alertevent (alert_id, type, actor_id, at, detail)
 SELECT a.id, v.type, v.actor_id, v.at, v.detail

@@ -9,7 +9,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.db.models import Q
 
 from alerts.models import Kind, Level, Status
-from alerts.services import MAX_EXPECTED_DAYS
+from alerts.rules import MAX_EXPECTED_DAYS
 from clinicians.access import Can, Staff
 from diary.models import Drug, StaffRole
 

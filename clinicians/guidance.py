@@ -1,5 +1,6 @@
 """What the nurse sees beside an alert: reference §3 (drug rules) and §5 (the rule set), as plain
-data with their source tags. No Django import; the alert detail page renders it.
+data with their source tags. No Django import (drug keys from diary.vocabulary); the alert
+detail page renders it.
 
 Tags are those of ../shared/clinical/reference.md: [V] verified, [S] secondary (shown with "confirm
 in the current label"), [D] design choice awaiting clinical sign-off, [NV] not verified. An [NV]
@@ -12,11 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from diary.vocabulary import SEVABERTINIB, TDXD, ZONGERTINIB
+
 Tag = Literal["V", "S", "D", "NV"]
 
-TDXD = "trastuzumab_deruxtecan"
-ZONGERTINIB = "zongertinib"
-SEVABERTINIB = "sevabertinib"
 ANY = "*"
 
 

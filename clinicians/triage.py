@@ -14,6 +14,7 @@ from django.utils import timezone
 from alerts.models import Alert, AlertEvent, AlertEvidence, EventType, ExpectedLevel, Outcome
 from alerts.rules import RISK_FACTOR_TEXT, SOB_TEXT
 from diary.models import DiaryEntry, EntryGrade, Patient
+from diary.vocabulary import TKI
 
 # A T-DXd cycle is 3 weeks (IV every 3 weeks, reference §3.1 [V]).
 TDXD_CYCLE_DAYS = 21
@@ -110,7 +111,7 @@ def patient_context(patient: Patient, kind: str) -> Context:
                 context.days_since_infusion = (today - last).days
                 context.cycle_day = (today - last).days + 1
                 context.next_infusion_due = last + timedelta(days=TDXD_CYCLE_DAYS)
-        elif catalogue.drug_class == "tki":
+        elif catalogue.drug_class == TKI:
             context.adherence = adherence(patient, today)
     context.baseline = baseline_rows(patient)
     context.risk_factors = [RISK_FACTOR_TEXT.get(f, f) for f in patient.ild_risk_factors(today)]

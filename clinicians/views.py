@@ -1,5 +1,5 @@
 """The staff dashboard's pages: thin doors that scope through ``clinicians.access``, validate a
-form, call a service of ``alerts.services`` and render."""
+form, call a service of ``alerts.lifecycle`` and render."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_htmx.http import push_url
 
-from alerts import services
+from alerts import lifecycle
 from alerts.models import Alert
 from clinicians import forms, guidance, triage
 from clinicians.access import Can, Staff, staff_view
@@ -168,32 +168,32 @@ def alert_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     try:
         match action:
             case "acknowledge":
-                services.acknowledge_alert(alert_id=alert.pk, user=user)
+                lifecycle.acknowledge_alert(alert_id=alert.pk, user=user)
                 done = "Acknowledged."
             case "assign":
                 assignee = form.assignee_user()
-                services.assign_alert(alert_id=alert.pk, user=user, assignee=assignee)
+                lifecycle.assign_alert(alert_id=alert.pk, user=user, assignee=assignee)
                 done = f"Assigned to {assignee.get_username()}." if assignee else "Unassigned."
             case "call":
-                services.log_call(
+                lifecycle.log_call(
                     alert_id=alert.pk, user=user, summary=data["summary"], reached=data["reached"]
                 )
                 done = "Call logged."
             case "note":
-                services.add_note(alert_id=alert.pk, user=user, text=data["text"])
+                lifecycle.add_note(alert_id=alert.pk, user=user, text=data["text"])
                 done = "Note added."
             case "escalate":
-                services.escalate_alert(
+                lifecycle.escalate_alert(
                     alert_id=alert.pk, user=user, note=data["note"], to=form.oncologist()
                 )
                 done = "Escalated."
             case "resolve":
-                services.resolve_alert(
+                lifecycle.resolve_alert(
                     alert_id=alert.pk, user=user, outcome=data["outcome"], note=data["note"]
                 )
                 done = "Resolved."
             case "expected":
-                services.set_expected_level(
+                lifecycle.set_expected_level(
                     patient=alert.patient,
                     kind=alert.kind,
                     user=user,
@@ -202,7 +202,7 @@ def alert_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                     alert_id=alert.pk,
                 )
                 done = f"AMBER {alert.get_kind_display().lower()} expected for {data['days']} days."
-    except services.AlertActionError as exc:
+    except lifecycle.AlertActionError as exc:
         alert.refresh_from_db()
         return _render_alert(request, alert, {"_error": str(exc)}, status=409)
     messages.success(request, done)

@@ -6,9 +6,9 @@ Sources are the tags of ../shared/clinical/reference.md §3.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-DrugClass = Literal["adc", "tki", "other"]
+from diary import vocabulary
+from diary.vocabulary import DrugClass
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,9 +38,9 @@ class Drug:
 
 
 TRASTUZUMAB_DERUXTECAN = Drug(
-    key="trastuzumab_deruxtecan",
+    key=vocabulary.TDXD,
     name="Trastuzumab deruxtecan (Enhertu)",
-    drug_class="adc",
+    drug_class=vocabulary.ADC,
     schedule="IV infusion every 3 weeks",
     # 5.4 -> 4.4 -> 3.2 mg/kg, then discontinue; no re-escalation [V §3.1]. That the same
     # ladder applies to NSCLC is [NV]: the dashboard says "check the current label".
@@ -53,9 +53,9 @@ TRASTUZUMAB_DERUXTECAN = Drug(
 )
 
 ZONGERTINIB = Drug(
-    key="zongertinib",
+    key=vocabulary.ZONGERTINIB,
     name="Zongertinib (Hernexeos)",
-    drug_class="tki",
+    drug_class=vocabulary.TKI,
     schedule="Oral, once daily",
     # <90 kg 120 mg, >=90 kg 180 mg once daily; reductions 180 -> 120 -> 60 mg [V §3.2].
     dose_levels=(
@@ -66,9 +66,9 @@ ZONGERTINIB = Drug(
 )
 
 SEVABERTINIB = Drug(
-    key="sevabertinib",
+    key=vocabulary.SEVABERTINIB,
     name="Sevabertinib (Hyrnuo)",
-    drug_class="tki",
+    drug_class=vocabulary.TKI,
     schedule="Oral, twice daily with food",
     # 20 mg BID -> 10 mg BID -> 10 mg QD, then discontinue [V §3.3].
     dose_levels=(
@@ -79,9 +79,9 @@ SEVABERTINIB = Drug(
 )
 
 OTHER = Drug(
-    key="other",
+    key=vocabulary.OTHER_DRUG,
     name="Other anticancer therapy",
-    drug_class="other",
+    drug_class=vocabulary.OTHER_CLASS,
     schedule="As prescribed",
     dose_levels=(DoseLevel("as_prescribed", "As prescribed"),),
 )
@@ -158,10 +158,10 @@ CNS_TERMS: tuple[str, ...] = (
 )
 
 # LV dysfunction check (§5.3) applies to T-DXd and zongertinib.
-HEART_CHECK_DRUGS = frozenset({"trastuzumab_deruxtecan", "zongertinib"})
+HEART_CHECK_DRUGS = vocabulary.HEART_CHECK_DRUGS
 # Hepatotoxicity check (§5.3): zongertinib and sevabertinib, weekly during the first 12 weeks
 # (zongertinib LFT schedule q2w for 12 weeks [V]; weekly question [D]).
-LIVER_CHECK_DRUGS = frozenset({"zongertinib", "sevabertinib"})
+LIVER_CHECK_DRUGS = vocabulary.LIVER_CHECK_DRUGS
 LIVER_CHECK_WEEKS = 12
 LIVER_CHECK_INTERVAL_DAYS = 7
 

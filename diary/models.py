@@ -13,7 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from diary import drugs
+from diary import drugs, vocabulary
 
 
 def validate_timezone(value: str) -> None:
@@ -193,11 +193,11 @@ class EnrollmentCode(models.Model):
         return f"Enrolment code for {self.patient.subject_id}"
 
 
-class Drug(models.TextChoices):
-    TRASTUZUMAB_DERUXTECAN = "trastuzumab_deruxtecan", "Trastuzumab deruxtecan"
-    ZONGERTINIB = "zongertinib", "Zongertinib"
-    SEVABERTINIB = "sevabertinib", "Sevabertinib"
-    OTHER = "other", "Other"
+class Drug(models.TextChoices):  # diary.vocabulary's drugs (tests/test_vocabulary.py)
+    TRASTUZUMAB_DERUXTECAN = vocabulary.TDXD, vocabulary.DRUG_LABELS[vocabulary.TDXD]
+    ZONGERTINIB = vocabulary.ZONGERTINIB, vocabulary.DRUG_LABELS[vocabulary.ZONGERTINIB]
+    SEVABERTINIB = vocabulary.SEVABERTINIB, vocabulary.DRUG_LABELS[vocabulary.SEVABERTINIB]
+    OTHER = vocabulary.OTHER_DRUG, vocabulary.DRUG_LABELS[vocabulary.OTHER_DRUG]
 
 
 DOSE_LEVEL_CHOICES = [
@@ -278,10 +278,10 @@ class Infusion(models.Model):
         return f"Infusion on {self.given_on}"
 
 
-class AlertLevel(models.TextChoices):
-    GREEN = "green", "Green"
-    AMBER = "amber", "Amber"
-    RED = "red", "Red"
+class AlertLevel(models.TextChoices):  # diary.vocabulary's levels (tests/test_vocabulary.py)
+    GREEN = vocabulary.GREEN, vocabulary.LEVEL_LABELS[vocabulary.GREEN]
+    AMBER = vocabulary.AMBER, vocabulary.LEVEL_LABELS[vocabulary.AMBER]
+    RED = vocabulary.RED, vocabulary.LEVEL_LABELS[vocabulary.RED]
 
 
 class Reporter(models.TextChoices):

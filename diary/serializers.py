@@ -130,7 +130,7 @@ class StrictDecimalField(serializers.DecimalField):
 
 
 # The ranges below only reject impossible input [D]; they are not clinical thresholds (those live
-# in alerts/rules.py with their reference tags, e.g. loperamide >16 mg in 24 h, §5.6).
+# in alerts/rules/ with their reference tags, e.g. loperamide >16 mg in 24 h, §5.6).
 class MedicationsSerializer(StrictSerializer):
     loperamide_mg = StrictDecimalField(
         max_digits=5,

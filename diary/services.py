@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from diary import drugs, grading, questionnaires
+from diary.evaluation import evaluate_entries
 from diary.models import (
     RISK_FACTOR_FIELDS,
     AlertLevel,
@@ -36,12 +37,9 @@ from diary.models import (
     Patient,
     TreatmentCourse,
 )
-from diary.signals import entries_recorded
 from diary.tokens import TokenPair, issue_tokens
 
 logger = logging.getLogger(__name__)
-
-LEVEL_ORDER: dict[str, int] = {AlertLevel.GREEN: 0, AlertLevel.AMBER: 1, AlertLevel.RED: 2}
 
 # Enrolment codes: 12 characters from an alphabet without look-alikes (no 0/O, 1/I/L), shown
 # grouped as XXXX-XXXX-XXXX: about 60 bits, single use, and they expire.
@@ -287,7 +285,7 @@ def _store(patient: Patient, items: Sequence[dict[str, Any]]) -> list[Submitted 
     """Store validated entries of one patient in one transaction; one outcome per item.
 
     Replays and conflicts are sorted out with one query; the new entries and their grades are
-    inserted in bulk, and the alert pipeline sees them all at once (``entries_recorded``), in
+    inserted in bulk, and the alert pipeline sees them all at once (``evaluate_entries``), in
     recorded-time order. If a concurrent request stored one of the ids first, each entry is
     stored again on its own, so the race costs time, never an entry.
     """
@@ -372,14 +370,12 @@ def _insert(
         DiaryEntry.objects.bulk_create([entry for entry, _ in new])
         rows_by_entry = {entry.pk: grade_rows(entry, results) for entry, results in new}
         EntryGrade.objects.bulk_create([row for rows in rows_by_entry.values() for row in rows])
-        levels: dict[Any, str] = {}
-        for _receiver, response in entries_recorded.send(
-            sender=DiaryEntry, patient=patient, entries=new
-        ):
-            told: dict[Any, str] = response if isinstance(response, dict) else {}
-            for pk, level in told.items():
-                if LEVEL_ORDER.get(level, 0) > LEVEL_ORDER.get(levels.get(pk, "green"), 0):
-                    levels[pk] = level
+        outcomes = evaluate_entries(patient=patient, entries=new)
+        levels: dict[Any, str] = {
+            pk: outcome.level
+            for pk, outcome in outcomes.items()
+            if outcome.level != AlertLevel.GREEN
+        }
         by_level: dict[str, list[Any]] = {}
         for pk, level in levels.items():
             if level != AlertLevel.GREEN:

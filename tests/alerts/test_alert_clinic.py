@@ -12,7 +12,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.test import RequestFactory
 from django.utils import timezone
 
-from alerts import services
+from alerts import pipeline
 from alerts.models import LEVEL_RANK, Alert, Level
 from diary.models import Patient
 from tests.helpers import enrolled_client, entry_body, make_clinic
@@ -28,7 +28,7 @@ def test_alerts_raised_by_an_entry_or_by_time_belong_to_their_patients_clinic():
     quiet_patient, quiet_client = enrolled_client(north, "zongertinib")
     body = entry_body(recorded_at=timezone.now() - timedelta(days=4))
     assert quiet_client.post("/api/v1/entries/", body, format="json").status_code == 201
-    assert services.check_missed_diaries() == 1
+    assert pipeline.check_missed_diaries() == 1
 
     assert Alert.objects.get(patient=red_patient).clinic_id == south.pk
     assert Alert.objects.get(patient=quiet_patient, kind="diary").clinic_id == north.pk

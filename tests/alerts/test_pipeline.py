@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from alerts import services
+from alerts import delivery, lifecycle, pipeline
 from alerts.models import (
     Alert,
     AlertEvent,
@@ -127,7 +127,7 @@ def test_alerts_are_kept_when_the_broker_is_down(tdxd, monkeypatch):
     monkeypatch.undo()
     # Two minutes later the sweeper sends them.
     Notification.objects.update(created_at=timezone.now() - timedelta(minutes=3))
-    assert services.sweep_outbox() == 3
+    assert delivery.sweep_outbox() == 3
     assert not Notification.objects.filter(sent_at=None).exists()
 
 
@@ -135,9 +135,9 @@ def test_a_notification_is_delivered_once_even_when_the_task_runs_twice(tdxd):
     _, client = tdxd
     post(client, symptoms={"hypoxia": {"spo2_rest": 86}})
     notification = Notification.objects.get(channel="dashboard")
-    assert services.deliver_notification(notification_id=notification.pk) is False
+    assert delivery.deliver_notification(notification_id=notification.pk) is False
     Notification.objects.filter(pk=notification.pk).update(sent_at=None, claimed_at=None)
-    assert services.deliver_notification(notification_id=notification.pk) is True
+    assert delivery.deliver_notification(notification_id=notification.pk) is True
     assert DashboardPush.objects.filter(key=str(notification.pk)).count() == 1
 
 
@@ -146,21 +146,21 @@ def test_a_claim_left_by_a_killed_worker_is_taken_over_after_the_lease(tdxd):
     post(client, symptoms={"hypoxia": {"spo2_rest": 86}})
     notification = Notification.objects.get(channel="sms")
     Notification.objects.filter(pk=notification.pk).update(sent_at=None, claimed_at=timezone.now())
-    assert services.deliver_notification(notification_id=notification.pk) is False
+    assert delivery.deliver_notification(notification_id=notification.pk) is False
     Notification.objects.filter(pk=notification.pk).update(
         claimed_at=timezone.now() - timedelta(minutes=3)
     )
-    assert services.deliver_notification(notification_id=notification.pk) is True
+    assert delivery.deliver_notification(notification_id=notification.pk) is True
 
 
 def test_unacknowledged_alerts_escalate_once_past_their_due_time(tdxd):
     patient, client = tdxd
     post(client, symptoms={"hypoxia": {"spo2_rest": 86}})
     alert = Alert.objects.get()
-    assert services.escalate_overdue(now=alert.due_at - timedelta(seconds=1)) == 0
+    assert delivery.escalate_overdue(now=alert.due_at - timedelta(seconds=1)) == 0
     later = alert.due_at + timedelta(minutes=5)
-    assert services.escalate_overdue(now=later) == 1
-    assert services.escalate_overdue(now=later + timedelta(minutes=1)) == 0  # beat ran late/twice
+    assert delivery.escalate_overdue(now=later) == 1
+    assert delivery.escalate_overdue(now=later + timedelta(minutes=1)) == 0  # beat ran late/twice
     alert.refresh_from_db()
     assert alert.status == Status.ESCALATED
     assert set(
@@ -180,7 +180,7 @@ def test_the_patient_channel_pushes_to_the_patients_phone_without_content(tdxd, 
     client.post("/api/v1/devices/", {"platform": "fcm", "token": "phone-token-1"}, format="json")
     post(client, symptoms={"hypoxia": {"spo2_rest": 86}})
     alert = Alert.objects.get()
-    services.escalate_overdue(now=alert.due_at + timedelta(minutes=5))
+    delivery.escalate_overdue(now=alert.due_at + timedelta(minutes=5))
     assert Notification.objects.get(alert=alert, channel="patient").sent_at is not None
     [(device_id, message, _key)] = RecordingPushBackend.sent
     assert device_id == patient.devices.get().pk
@@ -194,8 +194,8 @@ def test_an_acknowledged_alert_does_not_escalate(tdxd):
     post(client, symptoms={"hypoxia": {"spo2_rest": 86}})
     alert = Alert.objects.get()
     nurse = make_staff(patient.clinic)
-    services.acknowledge_alert(alert_id=alert.pk, user=nurse)
-    assert services.escalate_overdue(now=alert.due_at + timedelta(hours=1)) == 0
+    lifecycle.acknowledge_alert(alert_id=alert.pk, user=nurse)
+    assert delivery.escalate_overdue(now=alert.due_at + timedelta(hours=1)) == 0
 
 
 def test_every_lifecycle_action_is_audited_with_who_and_when(tdxd):
@@ -204,12 +204,12 @@ def test_every_lifecycle_action_is_audited_with_who_and_when(tdxd):
     alert = Alert.objects.get()
     nurse = make_staff(patient.clinic)
     oncologist = make_staff(patient.clinic, "oncologist")
-    services.acknowledge_alert(alert_id=alert.pk, user=nurse)
-    services.assign_alert(alert_id=alert.pk, user=nurse, assignee=nurse)
-    services.log_call(alert_id=alert.pk, user=nurse, summary="Breathless on stairs; advised ED")
-    services.add_note(alert_id=alert.pk, user=nurse, text="CT booked")
-    services.escalate_alert(alert_id=alert.pk, user=nurse, note="for review")
-    services.resolve_alert(alert_id=alert.pk, user=oncologist, outcome="drug_held")
+    lifecycle.acknowledge_alert(alert_id=alert.pk, user=nurse)
+    lifecycle.assign_alert(alert_id=alert.pk, user=nurse, assignee=nurse)
+    lifecycle.log_call(alert_id=alert.pk, user=nurse, summary="Breathless on stairs; advised ED")
+    lifecycle.add_note(alert_id=alert.pk, user=nurse, text="CT booked")
+    lifecycle.escalate_alert(alert_id=alert.pk, user=nurse, note="for review")
+    lifecycle.resolve_alert(alert_id=alert.pk, user=oncologist, outcome="drug_held")
     types = list(alert.events.values_list("type", "actor"))
     assert types == [
         ("opened", None),
@@ -222,8 +222,8 @@ def test_every_lifecycle_action_is_audited_with_who_and_when(tdxd):
     ]
     alert.refresh_from_db()
     assert (alert.status, alert.outcome) == ("resolved", "drug_held")
-    with pytest.raises(services.AlertActionError):
-        services.resolve_alert(alert_id=alert.pk, user=nurse, outcome="drug_held")
+    with pytest.raises(lifecycle.AlertActionError):
+        lifecycle.resolve_alert(alert_id=alert.pk, user=nurse, outcome="drug_held")
     # A resolved alert frees the slot: new evidence opens a new alert.
     post(client, symptoms={"hypoxia": {"spo2_rest": 86}})
     assert Alert.objects.filter(patient=patient, kind="ild").count() == 2
@@ -234,7 +234,7 @@ def test_an_expected_amber_is_folded_but_red_is_never_suppressed(clinic):
     post(client, symptoms={"diarrhea": {"stools_over_baseline": 5}})
     alert = Alert.objects.get(kind="gi")
     nurse = make_staff(clinic)
-    services.set_expected_level(
+    lifecycle.set_expected_level(
         patient=patient, kind="gi", user=nurse, days=7, reason="chronic G2 on loperamide"
     )
     notifications = Notification.objects.count()
@@ -246,8 +246,8 @@ def test_an_expected_amber_is_folded_but_red_is_never_suppressed(clinic):
     assert red["alert_level"] == "red"
     alert.refresh_from_db()
     assert alert.level == "red"
-    with pytest.raises(services.AlertActionError):
-        services.set_expected_level(patient=patient, kind="gi", user=nurse, days=90, reason="")
+    with pytest.raises(lifecycle.AlertActionError):
+        lifecycle.set_expected_level(patient=patient, kind="gi", user=nurse, days=90, reason="")
 
 
 def test_a_late_entry_from_an_offline_phone_is_evaluated_in_recorded_order(clinic):
@@ -275,8 +275,8 @@ def test_a_late_entry_from_an_offline_phone_is_evaluated_in_recorded_order(clini
 def test_no_diary_for_3_days_opens_one_amber_alert(clinic):
     patient, client = enrolled_client(clinic, "zongertinib")
     post(client, recorded_at=timezone.now() - timedelta(days=4))
-    assert services.check_missed_diaries() == 1
-    assert services.check_missed_diaries() == 0
+    assert pipeline.check_missed_diaries() == 1
+    assert pipeline.check_missed_diaries() == 0
     alert = Alert.objects.get(kind="diary")
     assert alert.level == "amber" and alert.evidence.get().entry is None
 
@@ -302,8 +302,8 @@ def test_an_alerted_fever_is_asked_again_until_it_resolves(clinic):
     assert timedelta(hours=3, minutes=59) < followup.due_at - timezone.now() <= timedelta(hours=4)
     assert client.get("/api/v1/me/").json()["followups"] == []  # not due yet
     later = followup.due_at + timedelta(minutes=1)
-    assert services.ask_due_followups(now=later) == 1
-    assert services.ask_due_followups(now=later) == 0  # beat ran twice: asked once
+    assert pipeline.ask_due_followups(now=later) == 1
+    assert pipeline.ask_due_followups(now=later) == 0  # beat ran twice: asked once
     followup.refresh_from_db()
     assert followup.asked_count == 1 and followup.due_at == later + timedelta(hours=4)
     FollowUp.objects.filter(pk=followup.pk).update(due_at=timezone.now() - timedelta(minutes=1))
@@ -325,7 +325,7 @@ def test_resolving_the_alert_stops_its_follow_ups(tdxd):
     post(client, symptoms={"hypoxia": {"spo2_rest": 86}})
     assert FollowUp.objects.open().filter(code="recheck_ild").exists()
     alert = Alert.objects.get(kind="ild")
-    services.resolve_alert(
+    lifecycle.resolve_alert(
         alert_id=alert.pk, user=make_staff(patient.clinic), outcome="emergency_department"
     )
     assert not FollowUp.objects.open().exists()
@@ -346,7 +346,7 @@ def test_a_tdxd_fever_without_respiratory_symptoms_schedules_a_respiratory_reche
 
 
 def test_the_pipeline_reads_the_same_patient_context_as_the_models_say():
-    """The lock's plain SQL (alerts.services._load_context) picks the current course as
+    """The lock's plain SQL (alerts.pipeline._load_context) picks the current course as
     Patient.current_course does: the newest by start date that is not discontinued."""
     from datetime import date
 
@@ -377,9 +377,9 @@ def test_the_pipeline_reads_the_same_patient_context_as_the_models_say():
     )
     patient.refresh_from_db()
     with transaction.atomic():
-        snapshot = services._load_context(patient).snapshot
+        snapshot = pipeline._load_context(patient).snapshot
     assert patient.current_course() == older
-    assert snapshot == services._patient_context(patient, set())
+    assert snapshot == pipeline._patient_context(patient, set())
     assert snapshot["drug"] == "trastuzumab_deruxtecan"
     assert snapshot["infusion_dates"] == (date(2026, 1, 5), date(2026, 1, 26))
 

@@ -1,8 +1,8 @@
-"""Scenario tests for the pure alert rules (alerts/rules.py, reference §5).
+"""Scenario tests for the pure alert rules (the alerts/rules/ package, reference §5).
 
 Pure and fast: no Django, no database. Run alone with
 `.venv/bin/python -m pytest tests/alerts/test_rules.py -q -p no:django -p no:cacheprovider`.
-Grades are computed with the real grading engine, as alerts.services does.
+Grades are computed with the real grading engine, as alerts.pipeline does.
 """
 
 from __future__ import annotations
@@ -1059,19 +1059,87 @@ def test_every_rule_code_and_follow_up_is_documented() -> None:
     assert missing == []
 
 
-def test_the_rules_module_imports_only_the_standard_library() -> None:
-    tree = ast.parse((ROOT / "alerts" / "rules.py").read_text(encoding="utf-8"))
-    imported = {
-        (node.module or "").split(".")[0]
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom)
-    } | {
-        alias.name.split(".")[0]
+def test_each_documented_rule_section_names_the_module_that_holds_its_rules() -> None:
+    text = (ROOT / "docs" / "alert-rules.md").read_text(encoding="utf-8")
+    sections = text.split("\n### ")
+    misplaced = []
+    for rule in RULES:
+        module = f"`alerts/rules/{Path(rule.finding.__code__.co_filename).name}`"
+        (section,) = [part for part in sections if f"`{rule.code}`" in part]
+        if module not in section:
+            misplaced.append((rule.code, module))
+    for code, module in (
+        (rules.COMBINED_CODE, "combination.py"),
+        (rules.PERSISTED_AMBER.code, "combination.py"),
+        (rules.MISSED_DIARY_CODE, "medication.py"),
+        (rules.MISSED_DIARY_AFTER_INFUSION_CODE, "medication.py"),
+    ):
+        holder = [part for part in sections if f"`{code}`" in part]
+        if not holder or f"`alerts/rules/{module}`" not in holder[0]:
+            misplaced.append((code, module))
+    assert misplaced == []
+    for path in sorted((ROOT / "alerts" / "rules").glob("*.py")):
+        if path.name != "__init__.py":
+            assert f"`alerts/rules/{path.name}`" in text, path.name
+
+
+RULES_PACKAGE = ROOT / "alerts" / "rules"
+# The rules may import, besides the standard library, each other and the shared vocabulary.
+RULES_MAY_IMPORT = {"alerts.rules", "diary.vocabulary"}
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)} | {
+        alias.name
         for node in ast.walk(tree)
         if isinstance(node, ast.Import)
         for alias in node.names
     }
-    assert imported <= set(sys.stdlib_module_names) | {"__future__"}
+
+
+def test_the_rules_package_imports_only_the_standard_library_and_the_vocabulary() -> None:
+    modules = sorted(RULES_PACKAGE.glob("*.py"))
+    assert len(modules) >= 9
+    for path in [*modules, ROOT / "diary" / "vocabulary.py"]:
+        imported = imported_modules(path)
+        outside = {
+            name
+            for name in imported
+            if name not in RULES_MAY_IMPORT and not name.startswith("alerts.rules.")
+        }
+        tops = {name.split(".")[0] for name in outside}
+        assert tops <= set(sys.stdlib_module_names) | {"__future__"}, path.name
+    assert imported_modules(ROOT / "diary" / "vocabulary.py") <= set(sys.stdlib_module_names) | {
+        "__future__",
+        "collections.abc",
+    }
+
+
+def test_no_rules_module_is_over_about_400_lines() -> None:
+    lengths = {
+        path.name: len(path.read_text(encoding="utf-8").splitlines())
+        for path in RULES_PACKAGE.glob("*.py")
+    }
+    assert max(lengths.values()) <= 400, lengths
+
+
+def test_every_rule_predicate_is_within_a_screen_of_its_row() -> None:
+    """A newcomer reading a rule row sees its predicate on the same screen: the predicate is
+    defined in the module of the row, at most 40 lines from it (factory-built findings: their
+    factory)."""
+    for rule in RULES:
+        finding = rule.finding
+        code = getattr(finding, "__code__", None)
+        assert code is not None, rule.code
+        path = Path(code.co_filename)
+        assert path.parent == RULES_PACKAGE, rule.code
+        text = path.read_text(encoding="utf-8").splitlines()
+        rows = [n for n, line in enumerate(text, start=1) if f'"{rule.code}"' in line]
+        if not rows:  # a row built in a loop (§5.4 composites): the loop is beside its factories
+            rows = [n for n, line in enumerate(text, start=1) if 'code=f"' in line]
+        assert rows, rule.code
+        assert min(abs(code.co_firstlineno - n) for n in rows) <= 40, rule.code
 
 
 # --- properties -----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Alert actions on the dashboard: each goes through its service in alerts/services.py and leaves
+"""Alert actions on the dashboard: each goes through its service in alerts/lifecycle.py and leaves
 an audit event with its actor; bad input or a state that forbids it changes nothing."""
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import AsyncClient, Client
 
-from alerts import services
+from alerts import delivery, lifecycle
 from alerts.models import Alert, DashboardPush, EventType, Level, Outcome
 from clinicians import live
 from diary.models import Clinic, StaffRole
@@ -340,7 +340,7 @@ def test_a_nurses_acknowledgement_reaches_a_colleagues_open_queue(clinics):
 
     async def scenario() -> None:
         async with stream(client) as events:
-            await sync_to_async(services.acknowledge_alert)(alert_id=alert.pk, user=nurse)
+            await sync_to_async(lifecycle.acknowledge_alert)(alert_id=alert.pk, user=nurse)
             event = await events.event()
         assert event["data"] == {"alert": alert.pk, "level": "red", "reason": "acknowledged"}
 
@@ -370,15 +370,15 @@ def test_a_red_entry_reaches_the_clinics_open_queue_as_a_new_red(clinics):
 # --- the pushes: one per change, after commit -----------------------------------------------
 
 LIFECYCLE: dict[str, Callable[[Alert, Any], Any]] = {
-    "acknowledged": lambda a, u: services.acknowledge_alert(alert_id=a.pk, user=u),
-    "assigned": lambda a, u: services.assign_alert(alert_id=a.pk, user=u, assignee=u),
-    "call_logged": lambda a, u: services.log_call(alert_id=a.pk, user=u, summary="rang"),
-    "note": lambda a, u: services.add_note(alert_id=a.pk, user=u, text="seen"),
-    "escalated": lambda a, u: services.escalate_alert(alert_id=a.pk, user=u),
-    "resolved": lambda a, u: services.resolve_alert(
+    "acknowledged": lambda a, u: lifecycle.acknowledge_alert(alert_id=a.pk, user=u),
+    "assigned": lambda a, u: lifecycle.assign_alert(alert_id=a.pk, user=u, assignee=u),
+    "call_logged": lambda a, u: lifecycle.log_call(alert_id=a.pk, user=u, summary="rang"),
+    "note": lambda a, u: lifecycle.add_note(alert_id=a.pk, user=u, text="seen"),
+    "escalated": lambda a, u: lifecycle.escalate_alert(alert_id=a.pk, user=u),
+    "resolved": lambda a, u: lifecycle.resolve_alert(
         alert_id=a.pk, user=u, outcome=Outcome.ADVICE_GIVEN
     ),
-    "expected_level_set": lambda a, u: services.set_expected_level(
+    "expected_level_set": lambda a, u: lifecycle.set_expected_level(
         patient=a.patient, kind=a.kind, user=u, days=3, reason="chronic"
     ),
 }
@@ -413,7 +413,7 @@ def test_an_action_rolled_back_pushes_nothing(django_capture_on_commit_callbacks
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        services.acknowledge_alert(alert_id=alert.pk, user=nurse)
+        lifecycle.acknowledge_alert(alert_id=alert.pk, user=nurse)
         raise RuntimeError("the request failed after the action")
     assert not DashboardPush.objects.exists()
 
@@ -425,7 +425,7 @@ def test_the_same_change_pushed_twice_is_one_push(django_capture_on_commit_callb
     clinic = make_clinic()
     alert = alert_in(clinic)
     with django_capture_on_commit_callbacks(execute=True):
-        services.acknowledge_alert(alert_id=alert.pk, user=make_staff(clinic))
+        lifecycle.acknowledge_alert(alert_id=alert.pk, user=make_staff(clinic))
     event = alert.events.get(type=EventType.ACKNOWLEDGED)
     push_changes(event_ids=[event.pk])
     assert DashboardPush.objects.filter(key=f"event-{event.pk}").count() == 1
@@ -469,7 +469,7 @@ def test_an_overdue_escalation_by_the_system_is_pushed(django_capture_on_commit_
     clinic = make_clinic()
     alert = alert_in(clinic, level=Level.RED)
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.escalate_overdue(now=timezone.now() + timedelta(days=1)) == 1
+        assert delivery.escalate_overdue(now=timezone.now() + timedelta(days=1)) == 1
     assert list(DashboardPush.objects.values_list("alert", "reason")) == [(alert.pk, "escalated")]
 
 

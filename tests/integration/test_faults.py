@@ -24,7 +24,7 @@ from tests.integration.infra import (
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-# How the tests stand for "2 minutes later" (alerts.services.RESEND_AFTER, the sweeper's delay
+# How the tests stand for "2 minutes later" (alerts.delivery.RESEND_AFTER, the sweeper's delay
 # and the claim's lease): the rows are dated back instead of the test waiting.
 LATER = timedelta(minutes=3)
 

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from django.test import Client
 
-from alerts import services
+from alerts import lifecycle
 from alerts.live import channel_for
 from alerts.models import Alert, DashboardPush
 from clinicians import live
@@ -150,7 +150,7 @@ def test_a_red_entry_through_the_asgi_api_reaches_the_nurses_open_stream(
         assert (push.key, push.clinic_id) == (str(dashboard.pk), clinic.pk)
 
         # A nurse's action in another process reaches the same stream.
-        services.acknowledge_alert(alert_id=alert.pk, user=make_staff(clinic))
+        lifecycle.acknowledge_alert(alert_id=alert.pk, user=make_staff(clinic))
         acknowledged = stream.event()
         assert acknowledged["data"] == {"alert": alert.pk, "level": "red", "reason": "acknowledged"}
 

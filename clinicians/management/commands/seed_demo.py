@@ -23,8 +23,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from alerts.lifecycle import resolve_alert
 from alerts.models import Alert
-from alerts.services import resolve_alert
 from diary import instruments, questionnaires, services
 from diary.models import Clinic, Infusion, Patient, StaffMember, StaffRole
 from diary.serializers import EntryInSerializer

@@ -1,44 +1,44 @@
-"""Alert use cases: raising alerts from entries, the alert lifecycle, and notification delivery.
+"""The alert pipeline: from stored diary entries to alerts, evidence, outbox rows and follow-up
+questions, and the periodic missed-diary check.
 
-Each function owns its transaction and side effects. ``raise_alerts`` runs inside the
-transaction that stores diary entries (via ``diary.signals.entries_recorded``), so an accepted
-entry that matches a rule always has its alert and outbox rows, whatever Redis or the workers
-are doing. Deliveries are enqueued only after commit; the beat sweeper re-sends anything the
-broker never got.
+``raise_alerts`` is the diary's entries evaluator (diary.evaluation, registered by
+``AlertsConfig.ready``): it runs inside the transaction that stores diary entries, so an accepted
+entry that matches a rule always has its alert and outbox rows, whatever Redis or the workers are
+doing. The clinical policy it applies (the rules, the follow-up tables, the §5.1 escalations, the
+channels per level) is data in the pure ``alerts.rules``; deliveries go through
+``alerts.delivery`` after commit.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
-from alerts import live, rules
+from alerts import rules
 from alerts.context import AlertContext, Writes, history_rows
+from alerts.delivery import enqueue_deliveries, queue_notifications, record_event
 from alerts.models import (
-    ACTIVE_STATUSES,
     LEVEL_RANK,
     Alert,
     AlertEvent,
     AlertEvidence,
-    Channel,
     EventType,
     ExpectedLevel,
     Level,
     Notification,
     NotificationReason,
-    Outcome,
-    Status,
 )
 from diary import drugs
+from diary.evaluation import ReportOutcome
+from diary.grading import GradeResult
 from diary.models import (
     CourseStatus,
     DiaryEntry,
@@ -47,28 +47,9 @@ from diary.models import (
     Patient,
     TreatmentCourse,
 )
+from diary.vocabulary import Level as LevelName
 
 logger = logging.getLogger(__name__)
-
-HISTORY_WINDOW = timedelta(days=14)
-# An undelivered notification is re-sent after 2 minutes (issue: beat sweeper); a claim that
-# was never completed (worker killed) is taken over after the same lease.
-RESEND_AFTER = timedelta(minutes=2)
-MAX_ATTEMPTS = 10
-# Longest a clinician may declare a level "expected" before it must be renewed [D].
-MAX_EXPECTED_DAYS = 30
-
-CHANNELS_BY_LEVEL: dict[str, tuple[str, ...]] = {
-    Level.AMBER: (Channel.DASHBOARD, Channel.EMAIL),
-    Level.RED: (Channel.DASHBOARD, Channel.EMAIL, Channel.SMS),
-}
-
-
-class AlertActionError(Exception):
-    """The action does not apply to the alert in its current state."""
-
-
-# --- from entries to alerts -----------------------------------------------------------------
 
 
 def due_at_for(patient: Patient, level: str, start: datetime) -> datetime:
@@ -170,16 +151,19 @@ def _context_for(
 
 
 def raise_alerts(
-    *, patient: Patient, entries: Sequence[tuple[DiaryEntry, dict[str, Any]]]
-) -> dict[Any, str]:
+    *, patient: Patient, entries: Sequence[tuple[DiaryEntry, Mapping[str, GradeResult]]]
+) -> dict[uuid.UUID, ReportOutcome]:
     """Evaluate the rules for newly stored entries of one patient and write alerts, evidence
-    and outbox rows. Runs inside the transaction that stores the entries.
+    and outbox rows. Runs inside the transaction that stores the entries; the diary's entries
+    evaluator (diary.evaluation.EntriesEvaluator).
 
-    Returns, per new entry id, the highest level the care team was newly told about because of
-    it (green entries are left out). Entries are evaluated in recorded-time order with the 14
-    days before each as history; stored entries recorded after a late-arriving one are
-    evaluated again with it in their history (evidence is unique per alert, entry and rule, so
-    nothing doubles), and what that tells the care team counts for the late entry.
+    Returns, per new entry id, what the care team was newly told because of it: the highest
+    level (the entry's alert_level), the level per alert kind, and the rule codes that fired in
+    the entry's own evaluation. Entries that fired nothing and told nobody are left out (green).
+    Entries are evaluated in recorded-time order with the 14 days before each as history;
+    stored entries recorded after a late-arriving one are evaluated again with it in their
+    history (evidence is unique per alert, entry and rule, so nothing doubles), and what that
+    tells the care team counts for the late entry (its codes stay those of the later entries).
 
     The patient's context is read once and the rows are written in bulk at the end
     (alerts.context).
@@ -191,7 +175,10 @@ def raise_alerts(
     rows = [
         row
         for row in history_rows(
-            patient.pk, earliest - HISTORY_WINDOW, latest + HISTORY_WINDOW, REPORT_FIELDS
+            patient.pk,
+            earliest - rules.HISTORY_WINDOW,
+            latest + rules.HISTORY_WINDOW,
+            REPORT_FIELDS,
         )
         if str(row["id"]) not in new_ids
     ]
@@ -210,7 +197,8 @@ def raise_alerts(
     # never.
     keys_read = not later_stored
 
-    levels: dict[Any, str] = {}
+    told: dict[str, dict[str, str]] = {}  # new entry id -> alert kind -> level told
+    codes: dict[str, tuple[str, ...]] = {}  # new entry id -> rule codes fired for it
     owner: str | None = None  # the latest new entry so far
     start = 0
     for index, report in enumerate(reports):
@@ -218,7 +206,7 @@ def raise_alerts(
             owner = report.entry_id
         elif report.entry_id not in later_stored:
             continue  # earlier entries were evaluated when they arrived
-        while reports[start].recorded_at < report.recorded_at - HISTORY_WINDOW:
+        while reports[start].recorded_at < report.recorded_at - rules.HISTORY_WINDOW:
             start += 1
         history = tuple(reports[start:index])
         evaluation = rules.evaluate(rules.Snapshot(current=report, history=history, **ctx.snapshot))
@@ -235,13 +223,24 @@ def raise_alerts(
                 ).values_list("alert_id", "entry_id", "code")
             )
             keys_read = True
-        level = _apply(ctx, writes, report, evaluation)
+        kinds = _apply(ctx, writes, report, evaluation)
         _follow_up(ctx, writes, report, evaluation, reevaluated=report.entry_id in later_stored)
-        if owner is not None and level != "green":
-            levels[owner] = _max(levels.get(owner, "green"), level)
+        if report.entry_id in new_ids and evaluation.fired:
+            codes[report.entry_id] = tuple(dict.fromkeys(f.code for f in evaluation.fired))
+        if owner is not None and kinds:
+            mine = told.setdefault(owner, {})
+            for kind, level in kinds.items():
+                mine[kind] = _max(mine.get(kind, "green"), level)
     writes.flush(ctx.now, enqueue_deliveries)
     by_pk = {str(entry.pk): entry.pk for entry, _ in entries}
-    return {by_pk[entry_id]: level for entry_id, level in levels.items()}
+    return {
+        by_pk[entry_id]: ReportOutcome(
+            level=cast(LevelName, _highest(told.get(entry_id, {}).values())),
+            kinds=cast(dict[str, LevelName], told.get(entry_id, {})),
+            codes=codes.get(entry_id, ()),
+        )
+        for entry_id in dict.fromkeys([*told, *codes])
+    }
 
 
 def _context_sql() -> str:
@@ -296,29 +295,7 @@ def _load_context(patient: Patient) -> AlertContext:
     )
 
 
-# --- follow-up questions ---------------------------------------------------------------------
-
-# An alerted symptom is asked again until it resolves: fever every 4 h, others daily [D — the
-# reference names the follow-up (§5.2 AMBER 4, §5.3) but no re-ask interval]. At most 12 asks,
-# after which the open alert's escalation carries on [D].
-RECHECK_TERMS: dict[str, tuple[tuple[str, ...], int]] = {
-    "fever": (("fever", "chills"), 4 * 60),
-    "ild": (("dyspnea", "cough", "hypoxia", "fever"), 24 * 60),
-    "gi": (("diarrhea", "vomiting", "dehydration"), 24 * 60),
-    "cns": (
-        ("headache", "seizure", "confusion", "dizziness", "dysphasia", "vision_change"),
-        24 * 60,
-    ),
-    "hepatic": (("liver_symptoms",), 24 * 60),
-    "cardiac": (("heart_symptoms", "dyspnea"), 24 * 60),
-}
-MAX_ASKS = 12
-# The rule set's one-shot follow-ups (alerts.rules.FOLLOWUPS): what to ask, 24 h later.
-ONE_SHOT_TERMS: dict[str, tuple[str, ...]] = {
-    "respiratory_recheck_24h": ("dyspnea", "cough", "hypoxia", "fever"),  # §5.2 AMBER 4 [D]
-    "diarrhea_recheck_24h": ("diarrhea",),  # §5.3 GREEN "ask again in 24 h"
-    "tdxd_daily_checkin": ("nausea", "vomiting", "diarrhea", "fatigue"),  # §5.3 T-DXd [D]
-}
+# --- follow-up questions (what to ask and when: alerts.rules.followups) --------------------
 
 
 def _follow_up(
@@ -346,13 +323,13 @@ def _follow_up(
             continue
         kind = followup.code.removeprefix("recheck_")
         still_alerting = evaluation.levels_by_kind.get(kind, "green") != "green"
-        if followup.code in ONE_SHOT_TERMS or not still_alerting:
+        if followup.code in rules.ONE_SHOT_TERMS or not still_alerting:
             followup.resolved_at = ctx.now
             if followup.pk is not None:
                 writes.resolved_followups.append(followup)
             ctx.followups.remove(followup)
     for code in evaluation.followups:
-        terms = ONE_SHOT_TERMS.get(code)
+        terms = rules.ONE_SHOT_TERMS.get(code)
         if terms is None or reevaluated:
             continue
         if any(f.code == code for f in ctx.followups):
@@ -362,14 +339,14 @@ def _follow_up(
             code=code,
             terms=list(terms),
             reason=code.replace("_", " "),
-            due_at=report.recorded_at + timedelta(hours=24),
+            due_at=report.recorded_at + rules.ONE_SHOT_AFTER,
         )
         writes.new_followups.append(followup)
         ctx.followups.append(followup)
     for kind, level in evaluation.levels_by_kind.items():
-        if level == "green" or kind not in RECHECK_TERMS:
+        if level == "green" or kind not in rules.RECHECK_TERMS:
             continue
-        terms, minutes = RECHECK_TERMS[kind]
+        terms, minutes = rules.RECHECK_TERMS[kind]
         code = f"recheck_{kind}"
         if any(f.code == code for f in ctx.followups):
             continue
@@ -394,7 +371,7 @@ def ask_due_followups(*, now: datetime | None = None) -> int:
     channel) and schedule the next ask. Safe to run late or twice: each ask claims its row."""
     now = now or timezone.now()
     asked = 0
-    for followup in FollowUp.objects.due(now).filter(asked_count__lt=MAX_ASKS):
+    for followup in FollowUp.objects.due(now).filter(asked_count__lt=rules.MAX_ASKS):
         won = FollowUp.objects.filter(
             pk=followup.pk, resolved_at=None, due_at=followup.due_at
         ).update(
@@ -413,18 +390,17 @@ def ask_due_followups(*, now: datetime | None = None) -> int:
     return asked
 
 
-def _close_followups(alert: Alert, now: datetime) -> None:
-    FollowUp.objects.open().filter(alert_id=alert.pk).update(resolved_at=now)
-
-
 def _expected_kinds(patient: Patient, now: datetime) -> set[str]:
     return set(patient.expected_levels.filter(until__gt=now).values_list("kind", flat=True))
 
 
 def _apply(
     ctx: AlertContext, writes: Writes, report: rules.Report, evaluation: rules.Evaluation
-) -> str:
-    told = "green"
+) -> dict[str, str]:
+    """Open, raise or add evidence to the patient's alerts for one evaluated report. Returns, per
+    alert kind, the level the care team was newly told about because of it (folded kinds and
+    evidence already attached tell nobody and are left out)."""
+    told: dict[str, str] = {}
     now = ctx.now
     entry_id = report.entry_id
     for kind, level in evaluation.levels_by_kind.items():
@@ -453,19 +429,19 @@ def _apply(
                 _new_event(alert, EventType.OPENED, {"level": level, "entry": entry_id})
             )
             writes.notifications.extend(_notifications(alert, NotificationReason.OPENED, level))
-            told = _max(told, level)
+            told[kind] = level
             continue
         new = _attach(writes, alert, entry_id, fired, now)
-        persisted_amber = (
-            alert.level == Level.AMBER
-            and level == Level.AMBER
-            and new
-            and report.recorded_at - alert.opened_at >= timedelta(hours=24)
+        persisted_amber = new and rules.amber_persisted(
+            alert_level=alert.level,
+            level=level,
+            opened_at=alert.opened_at,
+            recorded_at=report.recorded_at,
         )
         if persisted_amber:
             # An AMBER unresolved on the next 24-h report becomes RED (§5.1, persistence [D]).
             level = "red"
-            _attach(writes, alert, entry_id, [replace(PERSISTED_AMBER, symptom=kind)], now)
+            _attach(writes, alert, entry_id, [replace(rules.PERSISTED_AMBER, symptom=kind)], now)
         if LEVEL_RANK[level] > LEVEL_RANK[alert.level]:
             previous = alert.level
             alert.level = level
@@ -478,33 +454,30 @@ def _apply(
             )
             # A level is raised to once per alert (levels only go up): these rows are new.
             writes.notifications.extend(_notifications(alert, NotificationReason.RAISED, level))
-            told = _max(told, level)
+            told[kind] = level
         elif new:
             writes.evidence_touched.add(alert.pk)
             writes.events.append(_new_event(alert, EventType.EVIDENCE, {"entry": entry_id}))
-            told = _max(told, alert.level)
-    if told != "green":
+            told[kind] = alert.level
+    if told:
         logger.info(
-            "alerts raised entry_id=%s patient_id=%s level=%s", entry_id, ctx.patient.pk, told
+            "alerts raised entry_id=%s patient_id=%s level=%s",
+            entry_id,
+            ctx.patient.pk,
+            _highest(told.values()),
         )
     return told
 
 
-# The persistence rule's evidence (§5.1, persistence [D]): not a rule of alerts.rules, since
-# it depends on the open alert's age.
-PERSISTED_AMBER = rules.Fired(
-    code="combined.red.amber_unresolved_24h",
-    kind="",
-    level=Level.RED,  # type: ignore[arg-type]
-    symptom="",
-    reason="AMBER still present on a report 24 h or more after the alert opened: "
-    "escalated to RED (§5.1 persistence rule [D]).",
-    source="§5.1 [D]",
-)
-
-
 def _max(a: str, b: str) -> str:
     return a if LEVEL_RANK[a] >= LEVEL_RANK[b] else b
+
+
+def _highest(levels: Iterable[str]) -> str:
+    highest = "green"
+    for level in levels:
+        highest = _max(highest, level)
+    return highest
 
 
 def _reason(fired: Sequence[rules.Fired]) -> str:
@@ -535,228 +508,11 @@ def _new_event(alert: Alert, type: str, detail: dict[str, Any]) -> AlertEvent:
 def _notifications(alert: Alert, reason: str, level: str) -> list[Notification]:
     return [
         Notification(alert=alert, channel=channel, reason=reason, level=level)
-        for channel in CHANNELS_BY_LEVEL[level]
+        for channel in rules.CHANNELS_BY_LEVEL[level]
     ]
 
 
-def _event(alert: Alert, type: str, actor: User | None, detail: dict[str, Any]) -> AlertEvent:
-    event = AlertEvent.objects.create(alert=alert, type=type, actor=actor, detail=detail)
-    live.push_change_on_commit(event)  # other nurses' open queues follow the change
-    return event
-
-
-def _queue(alert: Alert, reason: str, level: str, channels: Iterable[str] | None = None) -> None:
-    """Write outbox rows now; enqueue their delivery once the transaction has committed."""
-    ids = []
-    for channel in channels or CHANNELS_BY_LEVEL[level]:
-        notification, created = Notification.objects.get_or_create(
-            alert=alert, channel=channel, reason=reason, level=level
-        )
-        if created:
-            ids.append(notification.pk)
-    if ids:
-        transaction.on_commit(lambda: enqueue_deliveries(ids), robust=True)
-
-
-def enqueue_deliveries(ids: Iterable[int]) -> None:
-    """Hand deliveries to Celery. A broker outage only delays them: the sweeper retries."""
-    from alerts.tasks import deliver_notification_task
-
-    pending = list(ids)
-    for index, pk in enumerate(pending):
-        try:
-            deliver_notification_task.delay(pk)
-        except Exception:  # broker down: the rows stay in the outbox for the sweeper
-            logger.warning(
-                "broker unavailable; %s notifications left for the sweeper (first id %s)",
-                len(pending) - index,
-                pk,
-            )
-            return
-
-
-# --- delivery -------------------------------------------------------------------------------
-
-
-def deliver_notification(*, notification_id: int) -> bool:
-    """Claim the outbox row and send it once. Returns True when this call sent it.
-
-    The claim is a conditional UPDATE: only one worker wins it. A claim older than the lease
-    (its worker died mid-send) can be taken over; backends get the notification id as an
-    idempotency key, so a send that did happen before the crash is not repeated.
-    """
-    from alerts.notify import backend_for
-
-    now = timezone.now()
-    claimed = (
-        Notification.objects.filter(pk=notification_id, sent_at=None, failed_at=None)
-        .filter(Q(claimed_at=None) | Q(claimed_at__lt=now - RESEND_AFTER))
-        .update(claimed_at=now, attempts=F("attempts") + 1)
-    )
-    if claimed != 1:
-        return False
-    notification = Notification.objects.select_related("alert__patient").get(pk=notification_id)
-    try:
-        backend_for(notification.channel).send(notification, key=str(notification.pk))
-    except Exception as exc:
-        failed = notification.attempts >= MAX_ATTEMPTS
-        Notification.objects.filter(pk=notification_id).update(
-            claimed_at=None,
-            last_error=type(exc).__name__[:200],
-            failed_at=timezone.now() if failed else None,
-        )
-        logger.warning(
-            "notification_id=%s channel=%s attempt %s failed: %s",
-            notification_id,
-            notification.channel,
-            notification.attempts,
-            type(exc).__name__,
-        )
-        raise
-    Notification.objects.filter(pk=notification_id).update(sent_at=timezone.now())
-    return True
-
-
-def sweep_outbox() -> int:
-    """Re-enqueue notifications still undelivered after 2 minutes; returns how many."""
-    now = timezone.now()
-    ids = list(
-        Notification.objects.stale(RESEND_AFTER)
-        .filter(Q(claimed_at=None) | Q(claimed_at__lt=now - RESEND_AFTER))
-        .values_list("pk", flat=True)[:500]
-    )
-    enqueue_deliveries(ids)
-    return len(ids)
-
-
-def escalate_overdue(*, now: datetime | None = None) -> int:
-    """Escalate alerts nobody acknowledged by their due time to the on-call oncologist, and tell
-    the patient what to do. Safe to run late or twice: each alert escalates once."""
-    now = now or timezone.now()
-    escalated = 0
-    for alert_id in Alert.objects.overdue(now).values_list("pk", flat=True):
-        with transaction.atomic():
-            won = Alert.objects.filter(
-                pk=alert_id, status=Status.OPEN, escalated_at__isnull=True
-            ).update(status=Status.ESCALATED, escalated_at=now)
-            if won != 1:
-                continue
-            alert = Alert.objects.get(pk=alert_id)
-            _event(alert, EventType.ESCALATED, None, {"why": "not acknowledged by its due time"})
-            _queue(alert, NotificationReason.ESCALATED, alert.level, (Channel.PAGER,))
-            _queue(alert, NotificationReason.PATIENT_ADVICE, alert.level, (Channel.PATIENT,))
-            escalated += 1
-    if escalated:
-        logger.info("escalated %s overdue alerts", escalated)
-    return escalated
-
-
-# --- the lifecycle (nurse and oncologist actions, each audited) ------------------------------
-
-
-def _locked(alert_id: int) -> Alert:
-    return Alert.objects.select_for_update().get(pk=alert_id)
-
-
-def acknowledge_alert(*, alert_id: int, user: User) -> Alert:
-    with transaction.atomic():
-        alert = _locked(alert_id)
-        if alert.status not in (Status.OPEN, Status.ESCALATED):
-            raise AlertActionError("Only an open or escalated alert can be acknowledged.")
-        alert.status = Status.ACKNOWLEDGED
-        alert.acknowledged_at = timezone.now()
-        alert.acknowledged_by = user
-        alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
-        _event(alert, EventType.ACKNOWLEDGED, user, {})
-    return alert
-
-
-def assign_alert(*, alert_id: int, user: User, assignee: User | None) -> Alert:
-    with transaction.atomic():
-        alert = _locked(alert_id)
-        if not alert.is_active:
-            raise AlertActionError("A resolved alert cannot be assigned.")
-        alert.assigned_to = assignee
-        alert.save(update_fields=["assigned_to"])
-        _event(alert, EventType.ASSIGNED, user, {"assignee": assignee.pk if assignee else None})
-    return alert
-
-
-def log_call(*, alert_id: int, user: User, summary: str, reached: bool = True) -> AlertEvent:
-    with transaction.atomic():
-        alert = _locked(alert_id)
-        return _event(alert, EventType.CALL_LOGGED, user, {"summary": summary, "reached": reached})
-
-
-def add_note(*, alert_id: int, user: User, text: str) -> AlertEvent:
-    with transaction.atomic():
-        alert = _locked(alert_id)
-        return _event(alert, EventType.NOTE, user, {"text": text})
-
-
-def escalate_alert(*, alert_id: int, user: User, note: str = "", to: User | None = None) -> Alert:
-    """A nurse hands the alert to the on-call oncologist (paged), or to a named one: ``to``
-    becomes the assignee, so the alert shows in that oncologist's "escalated to me"."""
-    with transaction.atomic():
-        alert = _locked(alert_id)
-        if not alert.is_active:
-            raise AlertActionError("A resolved alert cannot be escalated.")
-        alert.status = Status.ESCALATED
-        alert.escalated_at = timezone.now()
-        fields = ["status", "escalated_at"]
-        if to is not None:
-            alert.assigned_to = to
-            fields.append("assigned_to")
-        alert.save(update_fields=fields)
-        detail: dict[str, Any] = {"note": note}
-        if to is not None:
-            detail["to"] = to.pk
-        _event(alert, EventType.ESCALATED, user, detail)
-        _queue(alert, NotificationReason.ESCALATED, alert.level, (Channel.PAGER,))
-    return alert
-
-
-def resolve_alert(*, alert_id: int, user: User, outcome: str, note: str = "") -> Alert:
-    if outcome not in Outcome.values:
-        raise AlertActionError(f"Choose an outcome: {', '.join(Outcome.values)}.")
-    with transaction.atomic():
-        alert = _locked(alert_id)
-        if not alert.is_active:
-            raise AlertActionError("This alert is already resolved.")
-        alert.status = Status.RESOLVED
-        alert.resolved_at = timezone.now()
-        alert.resolved_by = user
-        alert.outcome = outcome
-        alert.save(update_fields=["status", "resolved_at", "resolved_by", "outcome"])
-        _event(alert, EventType.RESOLVED, user, {"outcome": outcome, "note": note})
-        _close_followups(alert, alert.resolved_at)
-    return alert
-
-
-def set_expected_level(
-    *, patient: Patient, kind: str, user: User, days: int, reason: str, alert_id: int | None = None
-) -> ExpectedLevel:
-    """Declare AMBER of this kind expected for a while (a known chronic low-grade symptom)."""
-    if not 1 <= days <= MAX_EXPECTED_DAYS:
-        raise AlertActionError(f"Choose 1 to {MAX_EXPECTED_DAYS} days.")
-    with transaction.atomic():
-        expected = ExpectedLevel.objects.create(
-            patient=patient,
-            kind=kind,
-            level=Level.AMBER,
-            reason=reason,
-            set_by=user,
-            until=timezone.now() + timedelta(days=days),
-        )
-        for alert in Alert.objects.filter(patient=patient, kind=kind, status__in=ACTIVE_STATUSES):
-            if alert_id is None or alert.pk == alert_id:
-                _event(
-                    alert,
-                    EventType.EXPECTED_LEVEL_SET,
-                    user,
-                    {"days": days, "reason": reason, "until": expected.until.isoformat()},
-                )
-    return expected
+# --- §5.6 missed diary (time-based) -------------------------------------------------------
 
 
 def check_missed_diaries(*, now: datetime | None = None) -> int:
@@ -797,8 +553,8 @@ def check_missed_diaries(*, now: datetime | None = None) -> int:
                 last_evidence_at=now,
             )
             AlertEvidence.of(fired, alert=alert, entry_id=None, at=now).save()
-            _event(alert, EventType.OPENED, None, {"level": fired.level})
-            _queue(alert, NotificationReason.OPENED, fired.level)
+            record_event(alert, EventType.OPENED, None, {"level": fired.level})
+            queue_notifications(alert, NotificationReason.OPENED, fired.level)
             opened += 1
     return opened
 

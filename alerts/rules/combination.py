@@ -1,0 +1,114 @@
+"""§5.1 levels and escalation as data: two AMBERs of different symptoms in one report make RED,
+an AMBER still present on a report 24 h after its alert opened becomes RED, how long an AMBER may
+be declared expected, and which channels tell the care team at each level. alerts.pipeline,
+alerts.delivery and alerts.lifecycle apply them; the policy is here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from alerts.rules.base import Fired, _max_level
+from diary.vocabulary import (
+    ADHERENCE,
+    AMBER,
+    DASHBOARD,
+    DIARY,
+    EMAIL,
+    PAGER,
+    PATIENT_APP,
+    RED,
+    SMS,
+    Level,
+)
+
+# --- two AMBERs make RED (§5.1) -------------------------------------------------------------
+
+# Kinds whose triggers are not symptoms: they never count towards §5.1 "two AMBERs" [D].
+NOT_SYMPTOM_KINDS = frozenset({ADHERENCE, DIARY})
+
+COMBINED_CODE = "combined.red.two_ambers"
+COMBINED_SOURCE = "§5.1 [V UKONS 2+ amber = red]"
+
+
+def combine(fired: list[Fired]) -> tuple[dict[str, Level], bool]:
+    """The level per alert kind of one report's fired rules, after §5.1; True when the
+    combination raised a kind. A ``combined.red.two_ambers`` row is appended to ``fired`` for
+    each kind it raised."""
+    levels: dict[str, Level] = {}
+    for hit in fired:
+        levels[hit.kind] = _max_level((levels.get(hit.kind, "green"), hit.level))
+
+    # §5.1: AMBER triggers of two or more different symptoms make RED. A RED trigger counts as
+    # at least an AMBER, so a worse answer never lowers a kind's level [D]; adherence and
+    # missed-diary triggers are not symptoms and do not count [D].
+    triggers = [hit for hit in fired if hit.kind not in NOT_SYMPTOM_KINDS]
+    symptoms = {hit.symptom for hit in triggers}
+    raised: list[str] = []
+    if len(symptoms) >= 2:
+        listed = "; ".join(f"{hit.symptom}: {hit.code}" for hit in triggers)
+        for kind in dict.fromkeys(hit.kind for hit in triggers):
+            if levels[kind] != "amber":
+                continue
+            levels[kind] = "red"
+            raised.append(kind)
+            fired.append(
+                Fired(
+                    code=COMBINED_CODE,
+                    kind=kind,
+                    level="red",
+                    symptom="combined",
+                    reason=(
+                        f"Triggers (AMBER or worse) of {len(symptoms)} different symptoms in one "
+                        f"report ({listed}): escalated to RED - {COMBINED_SOURCE}"
+                    ),
+                    source=COMBINED_SOURCE,
+                )
+            )
+    return levels, bool(raised)
+
+
+# --- an AMBER unresolved on the next 24-h report becomes RED (§5.1, persistence [D]) ----------
+
+# A rule over the stored alert (its age), not over one report: alerts.pipeline asks
+# `amber_persisted` when a report adds new AMBER evidence to an open AMBER alert, and attaches
+# PERSISTED_AMBER (with the alert's kind as its symptom) when it says so.
+AMBER_PERSISTS_AFTER = timedelta(hours=24)
+PERSISTED_AMBER = Fired(
+    code="combined.red.amber_unresolved_24h",
+    kind="",
+    level=RED,
+    symptom="",
+    reason="AMBER still present on a report 24 h or more after the alert opened: "
+    "escalated to RED (§5.1 persistence rule [D]).",
+    source="§5.1 [D]",
+)
+
+
+def amber_persisted(
+    *, alert_level: str, level: str, opened_at: datetime, recorded_at: datetime
+) -> bool:
+    """An open AMBER alert gets AMBER evidence again on a report 24 h or more after it opened."""
+    return (
+        alert_level == AMBER and level == AMBER and recorded_at - opened_at >= AMBER_PERSISTS_AFTER
+    )
+
+
+# --- expected levels (alert-fatigue control) ---------------------------------------------------
+
+# Longest a clinician may declare AMBER of a kind "expected" (folded into the audit trail, never
+# RED) before it must be renewed [D].
+MAX_EXPECTED_DAYS = 30
+
+
+# --- who is told, by level --------------------------------------------------------------------
+
+CHANNELS_BY_LEVEL: Mapping[str, tuple[str, ...]] = {
+    AMBER: (DASHBOARD, EMAIL),
+    RED: (DASHBOARD, EMAIL, SMS),
+}
+# An alert nobody acknowledged by its due time, or a nurse's escalation: the on-call oncologist
+# is paged; when it was overdue the patient is also told what to do (alerts.delivery).
+ESCALATION_CHANNELS: tuple[str, ...] = (PAGER,)
+PATIENT_ADVICE_CHANNELS: tuple[str, ...] = (PATIENT_APP,)

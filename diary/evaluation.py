@@ -1,0 +1,78 @@
+"""The one seam between the diary and the alert pipeline, typed.
+
+``diary`` never imports ``alerts`` (import-linter enforces it). Instead, the alerts app registers
+one ``EntriesEvaluator`` when Django starts (``AlertsConfig.ready`` calls ``register_evaluator``)
+and ``diary.services`` calls ``evaluate_entries`` inside the transaction that stores new entries,
+after their grades are saved. The evaluator applies the alert rules and writes its alerts in that
+same transaction, so an accepted entry always has its alerts, and returns a ``ReportOutcome`` per
+entry: what the care team was told because of it. ``ReportOutcome.level`` becomes the entry's
+``alert_level``; an entry without an outcome is green. With no evaluator registered every entry
+is green. This replaced the ``entries_recorded`` signal, whose untyped return value a receiver
+had to shape as a dict (docs/decisions.md D43).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+from uuid import UUID
+
+from diary.vocabulary import Level
+
+if TYPE_CHECKING:
+    from diary.grading import GradeResult
+    from diary.models import DiaryEntry, Patient
+
+
+@dataclass(frozen=True, slots=True)
+class ReportOutcome:
+    """What the care team was told because of one diary entry.
+
+    ``level``: the highest level newly told (the entry's ``alert_level``; green: nothing).
+    ``kinds``: per alert kind, the level the care team was told for it.
+    ``codes``: the rule codes that fired for the entry in its evaluation (also those folded as
+    expected, which told nobody).
+    """
+
+    level: Level
+    kinds: Mapping[str, Level] = field(default_factory=dict)
+    codes: tuple[str, ...] = ()
+
+
+class EntriesEvaluator(Protocol):
+    """Evaluates newly stored entries of one patient, in the transaction that stores them.
+
+    ``entries`` are (entry, its grades by term); the answer maps entry ids to outcomes (an entry
+    left out is green)."""
+
+    def __call__(
+        self,
+        *,
+        patient: Patient,
+        entries: Sequence[tuple[DiaryEntry, Mapping[str, GradeResult]]],
+    ) -> Mapping[UUID, ReportOutcome]: ...
+
+
+_evaluator: EntriesEvaluator | None = None
+
+
+def register_evaluator(evaluator: EntriesEvaluator) -> None:
+    """Register the one evaluator. Registering the same one again is a no-op (an app's ready()
+    may run twice); registering a different one raises, since two pipelines would each write
+    alerts for the same entries."""
+    global _evaluator
+    if _evaluator is not None and _evaluator is not evaluator:
+        raise RuntimeError(f"an entries evaluator is already registered: {_evaluator!r}")
+    _evaluator = evaluator
+
+
+def evaluate_entries(
+    *,
+    patient: Patient,
+    entries: Sequence[tuple[DiaryEntry, Mapping[str, GradeResult]]],
+) -> Mapping[UUID, ReportOutcome]:
+    """The registered evaluator's outcomes for these entries; none (all green) without one."""
+    if _evaluator is None:
+        return {}
+    return _evaluator(patient=patient, entries=entries)
