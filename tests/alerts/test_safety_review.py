@@ -220,7 +220,10 @@ def test_a_one_sided_weakness_that_resolved_and_came_back_is_new_again(clinic):
 
 def test_a_deficit_in_the_neurological_baseline_is_not_new(clinic):
     _, client = enrolled_client(
-        clinic, ZONGERTINIB, brain_metastases=True, neuro_baseline={"one_sided_weakness": True}
+        clinic,
+        ZONGERTINIB,
+        brain_metastases=True,
+        neuro_baseline={"muscle_weakness_left_sided": True},
     )
     body = post(client, {"muscle_weakness_left_sided": {"one_sided_weakness": True}})
     assert body["alert_level"] == "green"
