@@ -35,6 +35,7 @@ class AlertContext:
     expected: set[str]
     snapshot: dict[str, Any]  # rules.Snapshot's patient fields
     followups: list[FollowUp]  # open follow-ups, kept current across the call
+    overrides: dict[tuple[str, str], str] = field(default_factory=dict)  # clinic's advice words
     _active: dict[str, Alert] | None = None
 
     @property

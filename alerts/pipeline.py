@@ -40,6 +40,7 @@ from diary import drugs
 from diary.evaluation import ReportOutcome
 from diary.grading import GradeResult
 from diary.models import (
+    AdviceOverride,
     CourseStatus,
     DiaryEntry,
     FollowUp,
@@ -158,8 +159,9 @@ def raise_alerts(
     evaluator (diary.evaluation.EntriesEvaluator).
 
     Returns, per new entry id, what the care team was newly told because of it: the highest
-    level (the entry's alert_level), the level per alert kind, and the rule codes that fired in
-    the entry's own evaluation. Entries that fired nothing and told nobody are left out (green).
+    level (the entry's alert_level), the level per alert kind, the rule codes that fired in
+    the entry's own evaluation, and the advice for the patient chosen from that (reference §5.8,
+    alerts.rules.advice), for every new entry.
     Entries are evaluated in recorded-time order with the 14 days before each as history;
     stored entries recorded after a late-arriving one are evaluated again with it in their
     history (evidence is unique per alert, entry and rule, so nothing doubles), and what that
@@ -232,23 +234,33 @@ def raise_alerts(
             for kind, level in kinds.items():
                 mine[kind] = _max(mine.get(kind, "green"), level)
     writes.flush(ctx.now, enqueue_deliveries)
-    by_pk = {str(entry.pk): entry.pk for entry, _ in entries}
-    return {
-        by_pk[entry_id]: ReportOutcome(
-            level=cast(LevelName, _highest(told.get(entry_id, {}).values())),
-            kinds=cast(dict[str, LevelName], told.get(entry_id, {})),
-            codes=codes.get(entry_id, ()),
+    outcomes = {}
+    for entry, results in entries:
+        entry_id = str(entry.pk)
+        told_kinds = cast(dict[str, LevelName], told.get(entry_id, {}))
+        fired = codes.get(entry_id, ())
+        advice = rules.advise(
+            told=told_kinds,
+            codes=fired,
+            reported=list(entry.symptoms),
+            grades={term: result.grade for term, result in results.items()},
+            drug_class=ctx.snapshot["drug_class"],
+            phone=ctx.patient.clinic.phone_24h,
+            overrides=ctx.overrides,
         )
-        for entry_id in dict.fromkeys([*told, *codes])
-    }
+        outcomes[entry.pk] = ReportOutcome(
+            level=advice.level, kinds=told_kinds, codes=fired, advice=advice.as_dict()
+        )
+    return outcomes
 
 
 def _context_sql() -> str:
     """The patient's lock with what the pipeline needs to know first: whether any level is
     expected (ExpectedLevel until > now), whether any follow-up is open (FollowUp.objects.open),
-    and the current course (Patient.current_course: the newest not discontinued, by start date
-    then id). Plain SQL: compiling the same read through the ORM cost about 1.5 ms of CPU per
-    entry, more than the database spends on it (docs/performance.md, "Ingest")."""
+    the current course (Patient.current_course: the newest not discontinued, by start date
+    then id), and whether the clinic reworded any advice (AdviceOverride). Plain SQL:
+    compiling the same read through the ORM cost about 1.5 ms of CPU per entry, more than the
+    database spends on it (docs/performance.md, "Ingest")."""
     patient = Patient._meta.db_table
     course = TreatmentCourse._meta.db_table
     current = (
@@ -261,7 +273,9 @@ def _context_sql() -> str:
         f" EXISTS (SELECT 1 FROM {FollowUp._meta.db_table} f"
         f" WHERE f.patient_id = p.id AND f.resolved_at IS NULL),"
         f" {current.format(col='c.id')}, {current.format(col='c.drug')},"
-        f" {current.format(col='c.started_on')}"
+        f" {current.format(col='c.started_on')},"
+        f" EXISTS (SELECT 1 FROM {AdviceOverride._meta.db_table} o"
+        f" WHERE o.clinic_id = p.clinic_id)"
         f" FROM {patient} p WHERE p.id = %s"
     )
 
@@ -280,7 +294,7 @@ def _load_context(patient: Patient) -> AlertContext:
             _CONTEXT_SQL + (" FOR UPDATE" if connection.features.has_select_for_update else ""),
             [connection.ops.adapt_datetimefield_value(now), patient.pk],
         )
-        has_expected, has_followups, course_id, drug, started_on = cursor.fetchone()
+        has_expected, has_followups, course_id, drug, started_on, reworded = cursor.fetchone()
     if isinstance(started_on, str):  # SQLite returns dates as text
         started_on = date.fromisoformat(started_on)
     expected = _expected_kinds(patient, now) if has_expected else set()
@@ -292,7 +306,19 @@ def _load_context(patient: Patient) -> AlertContext:
             patient, expected, course_id=course_id, drug=drug, started_on=started_on
         ),
         followups=list(patient.followups.open()) if has_followups else [],
+        overrides=_advice_overrides(patient.clinic_id) if reworded else {},
     )
+
+
+def _advice_overrides(clinic_id: int) -> dict[tuple[str, str], str]:
+    """The clinic's own advice wording, read in the entry's transaction (never from a cache that
+    could fail after the commit)."""
+    return {
+        (term, level): text
+        for term, level, text in AdviceOverride.objects.filter(clinic_id=clinic_id).values_list(
+            "term", "level", "text"
+        )
+    }
 
 
 # --- follow-up questions (what to ask and when: alerts.rules.followups) --------------------

@@ -194,8 +194,8 @@ class EnrollmentCodeAdmin(ClinicScopedAdmin):
 
 @admin.register(AdviceOverride)
 class AdviceOverrideAdmin(ClinicScopedAdmin):
-    list_display = ["clinic", "term", "grade"]
-    list_filter = ["term"]
+    list_display = ["clinic", "term", "level"]
+    list_filter = ["level", "term"]
 
 
 # --- questionnaires, devices, reminders -----------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import authenticate
@@ -220,9 +221,28 @@ class MeView(PatientView):
                 for f in followups
             ],
             "urgent_advice": advice.urgent_line(patient.clinic),
+            "latest_advice": _latest_advice(patient),
             "questionnaires_due": questionnaires.due_count(patient=patient),
         }
         return Response(MeSerializer(data).data)
+
+
+def _latest_advice(patient: Patient) -> dict[str, Any] | None:
+    latest = (
+        patient.entries.order_by("-recorded_at", "-id")
+        .values("id", "recorded_at", "recorded_offset_minutes", "alert_level", "advice")
+        .first()
+    )
+    if latest is None:
+        return None
+    offset = timezone.get_fixed_timezone(timedelta(minutes=latest["recorded_offset_minutes"]))
+    return {
+        "entry_id": latest["id"],
+        "recorded_at": latest["recorded_at"].astimezone(offset),
+        "alert_level": latest["alert_level"],
+        "advice_summary": latest["advice"].get("summary"),
+        "advice": latest["advice"].get("items", []),
+    }
 
 
 class EntryPagination(CursorPagination):
@@ -265,10 +285,7 @@ class EntryListCreateView(PatientView, generics.GenericAPIView):
                 ) from None
             queryset = queryset.filter(recorded_at__gte=since_at)
         page = self.paginate_queryset(queryset)
-        context = {"advice": advice.for_entries(page or [], self.patient.clinic)}
-        return self.get_paginated_response(
-            EntryOutSerializer(page, many=True, context=context).data
-        )
+        return self.get_paginated_response(EntryOutSerializer(page, many=True).data)
 
     @extend_schema(
         request=EntryInSerializer,
@@ -291,10 +308,9 @@ class EntryListCreateView(PatientView, generics.GenericAPIView):
             raise ApiError(
                 code="invalid", message="Check the highlighted answers.", fields=_django_errors(exc)
             ) from None
-        entry = submitted.entry  # carries its current grades: no re-read
-        context = {"advice": advice.for_entries([entry], self.patient.clinic)}
+        entry = submitted.entry  # carries its current grades and advice: no re-read
         return Response(
-            EntryOutSerializer(entry, context=context).data,
+            EntryOutSerializer(entry).data,
             status=status.HTTP_201_CREATED if submitted.created else status.HTTP_200_OK,
         )
 
@@ -309,8 +325,7 @@ class EntryDetailView(PatientView):
         entry = DiaryEntry.objects.filter(patient=self.patient, pk=pk).with_current_grades().first()
         if entry is None:
             raise ApiError(code="not_found", message="Not found.", status_code=404)
-        context = {"advice": advice.for_entries([entry], self.patient.clinic)}
-        return Response(EntryOutSerializer(entry, context=context).data)
+        return Response(EntryOutSerializer(entry).data)
 
 
 class EntryBatchView(PatientView):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 from diary.vocabulary import Level
@@ -33,18 +33,22 @@ class ReportOutcome:
     ``kinds``: per alert kind, the level the care team was told for it.
     ``codes``: the rule codes that fired for the entry in its evaluation (also those folded as
     expected, which told nobody).
+    ``advice``: what the patient is told (reference §5.8), chosen from the same evaluation, in
+    the shape stored on the entry: ``{"summary": {"level", "text"}, "items": [{"term",
+    "level", "text"}]}``; its level is ``level``.
     """
 
     level: Level
     kinds: Mapping[str, Level] = field(default_factory=dict)
     codes: tuple[str, ...] = ()
+    advice: Mapping[str, Any] = field(default_factory=dict)
 
 
 class EntriesEvaluator(Protocol):
     """Evaluates newly stored entries of one patient, in the transaction that stores them.
 
-    ``entries`` are (entry, its grades by term); the answer maps entry ids to outcomes (an entry
-    left out is green)."""
+    ``entries`` are (entry, its grades by term); the answer maps entry ids to outcomes, one for
+    every entry (an entry left out is green, with no advice)."""
 
     def __call__(
         self,

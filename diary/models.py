@@ -331,6 +331,10 @@ class DiaryEntry(models.Model):
     alert_level = models.CharField(
         max_length=10, choices=AlertLevel.choices, default=AlertLevel.GREEN
     )
+    # What the patient was told straight after the report (reference §5.8), chosen from the
+    # alert evaluation in the transaction that stored the entry: {"summary": {"level", "text"},
+    # "items": [{"term", "level", "text"}]}. Replays and reads return it as stored.
+    advice = models.JSONField(default=dict, blank=True, editable=False)
 
     objects = DiaryEntryQuerySet.as_manager()
 
@@ -465,22 +469,30 @@ class RefreshToken(models.Model):
 
 
 class AdviceOverride(models.Model):
-    """A clinic's own wording of the self-care advice for a term at a grade band (1, 2 or 3+)."""
+    """A clinic's own wording of what the patient is told (reference §5.8): for an alert kind at
+    AMBER or RED, or for a term's self-care at GREEN. Only the wording changes: the level comes
+    from the alert evaluation and the summary with its call-now and emergency-number lines is
+    never overridden, so an override can never make an answer calmer."""
 
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="advice_overrides")
-    term = models.CharField(max_length=64)
-    grade = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(1), MaxValueValidator(3)], help_text="1, 2, or 3 for 3+."
+    term = models.CharField(
+        "alert kind or term",
+        max_length=64,
+        help_text="An alert kind (ild, gi, fever, cns, ...) for AMBER and RED wording, or a "
+        "symptom term (diarrhea, fatigue, ...) for GREEN self-care wording.",
     )
+    level = models.CharField(max_length=10, choices=AlertLevel.choices)
     text = models.TextField()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["clinic", "term", "grade"], name="one_advice_per_band")
+            models.UniqueConstraint(
+                fields=["clinic", "term", "level"], name="one_advice_per_term_and_level"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.clinic.code} {self.term} G{self.grade}"
+        return f"{self.clinic.code} {self.term} {self.level}"
 
 
 class FollowUpQuerySet(models.QuerySet["FollowUp"]):

@@ -253,12 +253,18 @@ class AdviceSerializer(serializers.Serializer):
     text = serializers.CharField()
 
 
+class AdviceSummarySerializer(serializers.Serializer):
+    level = serializers.ChoiceField(choices=AlertLevel.choices)
+    text = serializers.CharField()
+
+
 class EntryOutSerializer(serializers.ModelSerializer):
     recorded_at = serializers.SerializerMethodField()
     medications = serializers.SerializerMethodField()
     symptoms = serializers.JSONField()
     grades = serializers.SerializerMethodField()
     advice = serializers.SerializerMethodField()
+    advice_summary = serializers.SerializerMethodField()
     corrects = serializers.UUIDField(source="corrects_id", allow_null=True)
 
     class Meta:
@@ -274,6 +280,7 @@ class EntryOutSerializer(serializers.ModelSerializer):
             "corrects",
             "grades",
             "advice",
+            "advice_summary",
             "alert_level",
         ]
 
@@ -290,10 +297,14 @@ class EntryOutSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(AdviceSerializer(many=True))
     def get_advice(self, entry: DiaryEntry) -> list[dict[str, str]]:
-        advice = self.context.get("advice")
-        if advice is not None:
-            return list(advice.get(entry.pk, []))
-        return []
+        """What the patient was told per term, as stored with the entry (reference §5.8)."""
+        return list(entry.advice.get("items", []))
+
+    @extend_schema_field(AdviceSummarySerializer(allow_null=True))
+    def get_advice_summary(self, entry: DiaryEntry) -> dict[str, str] | None:
+        """The answer's overall message; its level is the entry's alert_level (§5.8)."""
+        summary: dict[str, str] | None = entry.advice.get("summary")
+        return summary
 
 
 class EnrollSerializer(StrictSerializer):
@@ -358,6 +369,14 @@ class FollowUpSerializer(serializers.Serializer):
     due_at = serializers.DateTimeField()
 
 
+class LatestAdviceSerializer(serializers.Serializer):
+    entry_id = serializers.UUIDField()
+    recorded_at = serializers.DateTimeField()
+    alert_level = serializers.ChoiceField(choices=AlertLevel.choices)
+    advice_summary = AdviceSummarySerializer(allow_null=True)
+    advice = AdviceSerializer(many=True)
+
+
 class MeSerializer(serializers.Serializer):
     subject_id = serializers.CharField()
     clinic = serializers.CharField(help_text="The clinic code.")
@@ -375,6 +394,11 @@ class MeSerializer(serializers.Serializer):
         many=True, help_text="Questions the care team wants asked again now."
     )
     urgent_advice = serializers.CharField()
+    latest_advice = LatestAdviceSerializer(
+        allow_null=True,
+        help_text="What the patient was told after their latest diary entry (reference §5.8), "
+        "as the entry's answer said it; null before the first entry.",
+    )
     questionnaires_due = serializers.IntegerField(
         help_text="How many questionnaires are due or overdue now (/questionnaires/due/)."
     )

@@ -335,7 +335,7 @@ def _store(patient: Patient, items: Sequence[dict[str, Any]]) -> list[Submitted 
         new_positions[entry_id] = [position]
     if new:
         try:
-            levels = _insert(patient, list(new.values()))
+            _insert(patient, list(new.values()))
         except IntegrityError:
             if len(items) == 1:
                 # The same id stored a moment ago by a racing request: answer as a replay.
@@ -348,7 +348,6 @@ def _store(patient: Patient, items: Sequence[dict[str, Any]]) -> list[Submitted 
             # One id was stored meanwhile by another request: store each entry on its own.
             return [_store(patient, [data])[0] for data in items]
         for entry_id, (entry, _results) in new.items():
-            entry.alert_level = levels.get(entry.pk, AlertLevel.GREEN)
             first, *repeats = new_positions[entry_id]
             outcomes[first] = Submitted(entry=entry, created=True)
             for position in repeats:
@@ -376,12 +375,14 @@ def _insert(
             for pk, outcome in outcomes.items()
             if outcome.level != AlertLevel.GREEN
         }
-        by_level: dict[str, list[Any]] = {}
-        for pk, level in levels.items():
-            if level != AlertLevel.GREEN:
-                by_level.setdefault(level, []).append(pk)
-        for level, pks in by_level.items():
-            DiaryEntry.objects.filter(pk__in=pks).update(alert_level=level)
+        # The level and the advice come from one evaluation and are stored with the entry, in
+        # its transaction: the answer, a replay and a read all say the same (reference §5.8).
+        told = [entry for entry, _ in new if entry.pk in outcomes]
+        for entry in told:
+            entry.alert_level = outcomes[entry.pk].level
+            entry.advice = dict(outcomes[entry.pk].advice)
+        if told:
+            DiaryEntry.objects.bulk_update(told, ["alert_level", "advice"])
     for entry, _results in new:
         # The answer is built from what was just stored: no re-read.
         entry._prefetched_objects_cache = {"grades": rows_by_entry[entry.pk]}  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ One module per reference section, each with its predicates directly above their 
 - ``combination``: §5.1 two AMBERs make RED, the AMBER-persists-24-h escalation, the channels
   per level
 - ``followups``: the follow-up questions and their tables
+- ``advice``: §5.8 what the patient is told after each report, from what the team was told
 - ``base``: the interface (``Snapshot`` in, ``Evaluation`` out), ``Rule`` and the answer readers
 
 The caller (``alerts.pipeline``) builds a frozen ``Snapshot`` from the stored entry, its CTCAE
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from alerts.rules.advice import Advice, AdviceItem, Overrides, advise
 from alerts.rules.base import (
     FEVER_C,
     HISTORY_WINDOW,
@@ -128,16 +130,20 @@ __all__ = [
     "SOB_TEXT",
     "TDXD_SPO2_REST_DROP_RED",
     "TDXD_SPO2_REST_RED_AT_OR_BELOW",
+    "Advice",
+    "AdviceItem",
     "Baseline",
     "Evaluation",
     "Finding",
     "Fired",
     "Followup",
     "Level",
+    "Overrides",
     "Report",
     "Rule",
     "RuleBook",
     "Snapshot",
+    "advise",
     "amber_persisted",
     "evaluate",
     "evaluate_missed_diary",

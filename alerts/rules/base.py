@@ -66,10 +66,8 @@ class Baseline:
     # PRO-CTCAE composite baselines by symptom key (e.g. "shortness_of_breath": 0): the first
     # response before cycle 1, or a clinician's entry (§5.2); may be empty.
     composites: Mapping[str, int] = field(default_factory=dict)
-    # The clinician's neurological baseline (§5.5): deficits present at enrolment or recorded
-    # later, by CNS term, with the level present: a severity ("mild"...) for graded answers
-    # (confusion, dysphasia, dizziness, headache) or True for a yes/no one (one-sided weakness
-    # left/right, vision change, seizure). A term left out was absent.
+    # Clinician's neurological baseline (§5.5), by CNS term: the severity present ("mild"...) or
+    # True for a yes/no term (one-sided weakness, vision change); a term left out was absent.
     neuro: Mapping[str, str | bool] = field(default_factory=dict)
 
 

@@ -17,8 +17,9 @@ from alerts.models import Alert
 from diary import services
 from tests.helpers import enrolled_client, entry_body, make_clinic, response_body
 
-# Until each fix lands on main: strict, so a test that starts passing must lose its marker.
-pytestmark = [pytest.mark.django_db, pytest.mark.xfail(strict=True, reason="issue 11 in progress")]
+pytestmark = pytest.mark.django_db
+# Until its fix lands on main: strict, so a test that starts passing must lose its marker.
+IN_PROGRESS = pytest.mark.xfail(strict=True, reason="issue 11 in progress")
 
 TDXD = "trastuzumab_deruxtecan"
 ZONGERTINIB = "zongertinib"
@@ -167,6 +168,7 @@ def proctcae_answers(**given: int) -> dict[str, int]:
     return answers
 
 
+@IN_PROGRESS
 def test_a_tdxd_questionnaire_with_severe_breathlessness_raises_a_red_alert(clinic):
     patient, client = enrolled_client(clinic, TDXD)
     answers = proctcae_answers(
@@ -187,18 +189,20 @@ def test_a_tdxd_questionnaire_with_severe_breathlessness_raises_a_red_alert(clin
 # --- baselines and "new" ------------------------------------------------------------------------
 
 
+@IN_PROGRESS
 def test_a_stable_chronic_cough_in_the_baseline_raises_nothing_for_tdxd_with_a_risk_factor(clinic):
     _, client = enrolled_client(
         clinic,
         TDXD,
         risk_factors=["lung_comorbidity"],
-        baseline=services.Baseline(spo2_rest=97, spo2_exertion=95, cough_severity="mild"),
+        baseline=services.Baseline(spo2_rest=97, spo2_exertion=95, cough_severity="mild"),  # type: ignore[call-arg]
     )
     for _ in range(3):
         body = post(client, {"cough": {"cough_severity": "mild"}})
         assert body["alert_level"] == "green"
 
 
+@IN_PROGRESS
 def test_a_one_sided_weakness_that_resolved_and_came_back_is_new_again(clinic):
     patient, client = enrolled_client(clinic, ZONGERTINIB, brain_metastases=True)
     now = timezone.now()
@@ -218,6 +222,7 @@ def test_a_one_sided_weakness_that_resolved_and_came_back_is_new_again(clinic):
     assert again["alert_level"] == "red"
 
 
+@IN_PROGRESS
 def test_a_deficit_in_the_neurological_baseline_is_not_new(clinic):
     _, client = enrolled_client(
         clinic,
@@ -232,6 +237,7 @@ def test_a_deficit_in_the_neurological_baseline_is_not_new(clinic):
 # --- rules that differed from the reference ----------------------------------------------------
 
 
+@IN_PROGRESS
 def test_grade_2_diarrhea_with_more_than_16_mg_loperamide_is_red(clinic):
     # §5.1: two different AMBER rules count as two triggers, even within one symptom family.
     _, client = enrolled_client(clinic, ZONGERTINIB)
@@ -241,12 +247,14 @@ def test_grade_2_diarrhea_with_more_than_16_mg_loperamide_is_red(clinic):
     assert body["alert_level"] == "red"
 
 
+@IN_PROGRESS
 def test_a_new_antiemetic_alone_is_amber_not_red(clinic):
     _, client = enrolled_client(clinic, ZONGERTINIB)
     body = post(client, {"vomiting": {"vomiting_episodes_24h": 1, "medical_intervention": True}})
     assert body["alert_level"] == "amber"
 
 
+@IN_PROGRESS
 def test_tdxd_patients_are_asked_about_abdominal_pain_and_chills(clinic):
     _, client = enrolled_client(clinic, TDXD)
     terms = client.get("/api/v1/me/").json()["report_terms"]
@@ -254,6 +262,7 @@ def test_tdxd_patients_are_asked_about_abdominal_pain_and_chills(clinic):
     assert "chills" in terms
 
 
+@IN_PROGRESS
 def test_a_patient_with_a_home_oximeter_is_asked_for_spo2_whatever_the_drug(clinic):
     _, client = enrolled_client(clinic, ZONGERTINIB, home_oximeter=True)
     assert "hypoxia" in client.get("/api/v1/me/").json()["report_terms"]
@@ -262,6 +271,7 @@ def test_a_patient_with_a_home_oximeter_is_asked_for_spo2_whatever_the_drug(clin
 # --- grading through the API -------------------------------------------------------------------
 
 
+@IN_PROGRESS
 def test_a_stoma_patient_reports_diarrhea_as_ostomy_output(clinic):
     _, client = enrolled_client(clinic, ZONGERTINIB, stoma=True)
     assert "diarrhea" in client.get("/api/v1/me/").json()["report_terms"]

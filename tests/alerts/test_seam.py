@@ -57,10 +57,14 @@ def test_a_red_entry_reports_its_level_kinds_and_rule_codes(patient, captured) -
     assert DiaryEntry.objects.get(pk=entry.pk).alert_level == "red"
 
 
-def test_a_green_entry_has_no_outcome(patient, captured) -> None:
+def test_a_green_entry_has_a_green_outcome_with_its_advice(patient, captured) -> None:
     entry = record_entry(patient, timezone.now(), {"fever": {"temp_c": 36.8}})
-    assert captured == [{}]
+    ((entry_id, outcome),) = captured[0].items()
+    assert entry_id == entry.pk
+    assert (outcome.level, outcome.kinds, outcome.codes) == ("green", {}, ())
+    assert outcome.advice["summary"]["level"] == "green"
     assert entry.alert_level == "green"
+    assert DiaryEntry.objects.get(pk=entry.pk).advice == outcome.advice
 
 
 def test_an_amber_folded_as_expected_is_green_but_keeps_its_rule_codes(captured) -> None:
@@ -71,7 +75,8 @@ def test_an_amber_folded_as_expected_is_green_but_keeps_its_rule_codes(captured)
     )
     entry = record_entry(patient, timezone.now(), {"diarrhea": {"stools_over_baseline": 5}})
     outcome = captured[-1][entry.pk]
-    assert outcome == ReportOutcome(level="green", kinds={}, codes=("gi.amber.diarrhea_g2",))
+    assert (outcome.level, outcome.kinds, outcome.codes) == ("green", {}, ("gi.amber.diarrhea_g2",))
+    assert outcome.advice["summary"]["level"] == "green"
     assert entry.alert_level == "green"
     assert not Alert.objects.filter(patient=patient).exists()
 

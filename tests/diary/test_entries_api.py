@@ -265,18 +265,36 @@ def test_medications_are_stored_and_returned(patient_client):
     assert response.json()["medications"] == {**meds, "loperamide_mg": 4.0}
 
 
-def test_a_clinic_can_override_the_advice_text(clinic, patient_client):
+def test_a_clinic_can_reword_the_advice_of_an_alert_kind_at_its_level(clinic, patient_client):
     from diary.models import AdviceOverride
 
     _, client = patient_client
     AdviceOverride.objects.create(
-        clinic=clinic, term="diarrhea", grade=2, text="Call the GI nurse line on 1234."
+        clinic=clinic, term="gi", level="amber", text="Call the GI nurse line on 1234."
     )
     body = entry_body(symptoms={"diarrhea": {"stools_over_baseline": 5}})
-    advice = client.post(ENTRIES, body, format="json").json()["advice"]
-    assert advice == [
+    data = client.post(ENTRIES, body, format="json").json()
+    assert data["advice"] == [
         {"term": "diarrhea", "level": "amber", "text": "Call the GI nurse line on 1234."}
     ]
+    assert data["advice_summary"]["level"] == "amber"
+
+
+def test_a_clinic_override_never_makes_a_red_answer_calmer(clinic, patient_client):
+    # Only the wording of the kind changes: the level comes from the evaluation and the summary
+    # with the call-now and emergency-number lines is not overridable (reference §5.8).
+    from diary.models import AdviceOverride
+
+    _, client = patient_client
+    AdviceOverride.objects.create(clinic=clinic, term="fever", level="red", text="Rest at home.")
+    AdviceOverride.objects.create(clinic=clinic, term="fever", level="green", text="All fine.")
+    data = client.post(ENTRIES, entry_body(symptoms={"fever": {"temp_c": 38.1}}), format="json")
+    body = data.json()
+    assert body["alert_level"] == "red"
+    assert body["advice"] == [{"term": "fever", "level": "red", "text": "Rest at home."}]
+    assert body["advice_summary"]["level"] == "red"
+    assert "24-hour line (+33 1 00 00) now" in body["advice_summary"]["text"]
+    assert "emergency number" in body["advice_summary"]["text"]
 
 
 def test_fever_advice_is_urgent_and_names_the_24_hour_line(patient_client):
@@ -286,4 +304,5 @@ def test_fever_advice_is_urgent_and_names_the_24_hour_line(patient_client):
     assert data["alert_level"] == "red"
     fever = next(a for a in data["advice"] if a["term"] == "fever")
     assert fever["level"] == "red"
-    assert "24-hour line (+33 1 00 00)" in fever["text"]
+    assert "paracetamol" in fever["text"]
+    assert "24-hour line (+33 1 00 00) now" in data["advice_summary"]["text"]
