@@ -41,6 +41,7 @@ from diary.evaluation import ReportOutcome
 from diary.grading import GradeResult
 from diary.models import (
     AdviceOverride,
+    ClinicianObservation,
     CourseStatus,
     DiaryEntry,
     FollowUp,
@@ -51,6 +52,9 @@ from diary.models import (
 from diary.vocabulary import Level as LevelName
 
 logger = logging.getLogger(__name__)
+
+# The clinician-recorded terms behind §5.3 "known neutropenia".
+NEUTROPENIA_TERMS = ("neutrophil_count_decreased", "febrile_neutropenia")
 
 
 def due_at_for(patient: Patient, level: str, start: datetime) -> datetime:
@@ -258,7 +262,8 @@ def _context_sql() -> str:
     """The patient's lock with what the pipeline needs to know first: whether any level is
     expected (ExpectedLevel until > now), whether any follow-up is open (FollowUp.objects.open),
     the current course (Patient.current_course: the newest not discontinued, by start date
-    then id), and whether the clinic reworded any advice (AdviceOverride). Plain SQL:
+    then id), whether the clinic reworded any advice (AdviceOverride), and whether a clinician
+    ever recorded a low neutrophil count or febrile neutropenia (§5.3). Plain SQL:
     compiling the same read through the ORM cost about 1.5 ms of CPU per entry, more than the
     database spends on it (docs/performance.md, "Ingest")."""
     patient = Patient._meta.db_table
@@ -275,7 +280,9 @@ def _context_sql() -> str:
         f" {current.format(col='c.id')}, {current.format(col='c.drug')},"
         f" {current.format(col='c.started_on')},"
         f" EXISTS (SELECT 1 FROM {AdviceOverride._meta.db_table} o"
-        f" WHERE o.clinic_id = p.clinic_id)"
+        f" WHERE o.clinic_id = p.clinic_id),"
+        f" EXISTS (SELECT 1 FROM {ClinicianObservation._meta.db_table} n"
+        f" WHERE n.patient_id = p.id AND n.term IN {NEUTROPENIA_TERMS!r} AND n.grade >= 1)"
         f" FROM {patient} p WHERE p.id = %s"
     )
 
@@ -294,19 +301,36 @@ def _load_context(patient: Patient) -> AlertContext:
             _CONTEXT_SQL + (" FOR UPDATE" if connection.features.has_select_for_update else ""),
             [connection.ops.adapt_datetimefield_value(now), patient.pk],
         )
-        has_expected, has_followups, course_id, drug, started_on, reworded = cursor.fetchone()
+        (has_expected, has_followups, course_id, drug, started_on, reworded, neutropenia) = (
+            cursor.fetchone()
+        )
     if isinstance(started_on, str):  # SQLite returns dates as text
         started_on = date.fromisoformat(started_on)
     expected = _expected_kinds(patient, now) if has_expected else set()
+    snapshot = _context_for(
+        patient, expected, course_id=course_id, drug=drug, started_on=started_on
+    )
+    if neutropenia:
+        snapshot["observations"] = _neutropenia_observations(patient)
     return AlertContext(
         patient=patient,
         now=now,
         expected=expected,
-        snapshot=_context_for(
-            patient, expected, course_id=course_id, drug=drug, started_on=started_on
-        ),
+        snapshot=snapshot,
         followups=list(patient.followups.open()) if has_followups else [],
         overrides=_advice_overrides(patient.clinic_id) if reworded else {},
+    )
+
+
+def _neutropenia_observations(patient: Patient) -> tuple[rules.Observation, ...]:
+    """The patient's clinician-recorded low neutrophil counts and febrile neutropenia; the rule
+    keeps those of the 14 days up to each report (§5.3 "known neutropenia")."""
+    return tuple(
+        rules.Observation(term=term, grade=grade, observed_at=observed_at)
+        for term, grade, observed_at in ClinicianObservation.objects.filter(
+            patient=patient, term__in=NEUTROPENIA_TERMS, grade__gte=1
+        ).values_list("term", "grade", "observed_at")
+        if grade is not None
     )
 
 

@@ -43,12 +43,13 @@ from alerts.rules.base import (
     Finding,
     Fired,
     Followup,
+    Observation,
     Report,
     Rule,
-    RuleBook,
     Snapshot,
     _max_level,
 )
+from alerts.rules.book import RuleBook
 from alerts.rules.cns import CNS_RULES
 from alerts.rules.combination import (
     AMBER_PERSISTS_AFTER,
@@ -138,6 +139,7 @@ __all__ = [
     "Fired",
     "Followup",
     "Level",
+    "Observation",
     "Overrides",
     "Report",
     "Rule",

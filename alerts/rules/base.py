@@ -6,7 +6,6 @@ diary.vocabulary only.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -89,6 +88,15 @@ class Report:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Observation:
+    """A clinician-recorded graded value (lab, imaging): ``diary.ClinicianObservation``."""
+
+    term: str
+    grade: int
+    observed_at: datetime  # aware
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Snapshot:
     drug: str  # trastuzumab_deruxtecan | zongertinib | sevabertinib | other
     drug_class: str  # adc | tki | other
@@ -99,6 +107,8 @@ class Snapshot:
     last_infusion_on: date | None  # T-DXd
     infusion_dates: tuple[date, ...] = ()
     under_ild_management: bool = False  # clinician flag (§5.2 suppression)
+    # Clinician-recorded neutrophil counts and febrile neutropenia of the last 14 days (§5.3).
+    observations: tuple[Observation, ...] = ()
     current: Report
     # Earlier entries of the same patient, oldest first (evaluate re-sorts them and drops any
     # recorded after `current`, so a late entry is judged against what came before it).
@@ -116,6 +126,7 @@ class Fired:
     # True when the rule is an ILD AMBER and the patient is under active ILD management: the
     # caller may fold it as a duplicate for 24 h (§5.2 suppression [D]). RED never is.
     suppressible: bool = False
+    trigger: str = ""  # §5.1: the trigger it counts as (Rule.trigger); "" for derived rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +160,9 @@ class Rule:
     drugs: frozenset[str] | None = None  # None: any drug
     brain_metastases_only: bool = False
     suppressible: bool = False  # §5.2: duplicate ILD AMBERs under ILD management
+    # §5.1 counts triggers: each rule is one, except rules reading one answer at nested
+    # thresholds, which share a name here and count once (e.g. composite >=2 and =3) [D].
+    trigger: str = ""
 
     def applies_to(self, snapshot: Snapshot) -> bool:
         if self.drugs is not None and snapshot.drug not in self.drugs:
@@ -172,6 +186,7 @@ class Rule:
             reason=f"{_sentence(found)} - {self.source}",
             source=self.source,
             suppressible=self.suppressible and snapshot.under_ild_management,
+            trigger=self.trigger or self.code,
         )
 
 
@@ -183,59 +198,6 @@ class Followup:
     source: str
     condition: str
     due: Callable[[Snapshot], bool]
-
-
-class RuleBook:
-    """The rules of one reference section in the order they are written (and evaluated).
-
-    ``@BOOK.rule(code=..., ...)`` above a predicate builds the rule row around it, so the row and
-    its predicate are read together; ``BOOK.add(Rule(...))`` adds a row whose finding is built
-    by a factory. ``brain_metastases_only`` applies to every rule of the book (§5.5).
-    """
-
-    def __init__(self, *, brain_metastases_only: bool = False) -> None:
-        self._rules: list[Rule] = []
-        self._brain_metastases_only = brain_metastases_only
-
-    def rule(
-        self,
-        *,
-        code: str,
-        kind: str,
-        level: Literal["amber", "red"],
-        symptom: str,
-        source: str,
-        condition: str,
-        drugs: frozenset[str] | None = None,
-        suppressible: bool = False,
-    ) -> Callable[[Finding], Finding]:
-        def register(finding: Finding) -> Finding:
-            self.add(
-                Rule(
-                    code=code,
-                    kind=kind,
-                    level=level,
-                    symptom=symptom,
-                    source=source,
-                    condition=condition,
-                    finding=finding,
-                    drugs=drugs,
-                    suppressible=suppressible,
-                )
-            )
-            return finding
-
-        return register
-
-    def add(self, rule: Rule) -> Rule:
-        if self._brain_metastases_only:
-            rule = dataclasses.replace(rule, brain_metastases_only=True)
-        self._rules.append(rule)
-        return rule
-
-    @property
-    def rules(self) -> tuple[Rule, ...]:
-        return tuple(self._rules)
 
 
 # --- reading answers (never raises on odd values: they simply do not match) ------------------

@@ -13,17 +13,15 @@ from collections.abc import Callable
 from alerts.rules.base import (
     SEVERITY,
     Report,
-    RuleBook,
     Snapshot,
     _answer,
     _day,
-    _earliest,
     _floor_grade,
     _latest,
     _rank,
     _vomited,
-    _yes,
 )
+from alerts.rules.book import RuleBook
 
 
 def _cns_rank(term: str, name: str) -> Callable[[Report], int | None]:
@@ -38,24 +36,44 @@ def _flag(term: str, name: str) -> Callable[[Report], int | None]:
     return read
 
 
+def _neuro_baseline(snapshot: Snapshot, term: str) -> int:
+    """The level of `term` in the clinician's neurological baseline (§5.5): a severity's rank,
+    1 for a yes/no deficit, 0 when absent."""
+    value = snapshot.baseline.neuro.get(term)
+    if value is True:
+        return 1
+    return SEVERITY.index(value) if isinstance(value, str) and value in SEVERITY else 0
+
+
 def _new(
-    snapshot: Snapshot, read: Callable[[Report], int | None], threshold: int = 1
-) -> tuple[int, int] | None:
-    """New = at `threshold` or worse now and worse than at baseline, the baseline being the
-    earliest report of the history that answered the question, else none [D]."""
+    snapshot: Snapshot, term: str, read: Callable[[Report], int | None], threshold: int = 1
+) -> tuple[int, int, int | None] | None:
+    """New (§5.5 [D]): at `threshold` or worse now, and worse than both the clinician's
+    neurological baseline and the most recent earlier report that answered the same question
+    (a deficit that resolved and came back is new again; one that got worse counts too).
+    Returns (now, baseline, previous) when new."""
     now = read(snapshot.current)
     if now is None or now < threshold:
         return None
-    earliest = _earliest(snapshot.history, read)
-    base = earliest[1] if earliest is not None else 0
-    return (now, base) if now > base else None
+    base = _neuro_baseline(snapshot, term)
+    previous = _latest(snapshot.history, read)
+    before = previous[1] if previous is not None else None
+    if now <= base or (before is not None and now <= before):
+        return None
+    return now, base, before
+
+
+def _earlier(scale: Callable[[int], str], base: int, before: int | None) -> str:
+    shown = f"baseline: {scale(base)}"
+    return shown if before is None else f"{shown}; previous report: {scale(before)}"
 
 
 def _new_graded(snapshot: Snapshot, term: str, name: str, what: str) -> str | None:
-    new = _new(snapshot, _cns_rank(term, name))
+    new = _new(snapshot, term, _cns_rank(term, name))
     if new is None:
         return None
-    return f"new {what} {SEVERITY[new[0]]} (earlier: {SEVERITY[new[1]]})"
+    now, base, before = new
+    return f"new {what} {SEVERITY[now]} ({_earlier(SEVERITY.__getitem__, base, before)})"
 
 
 def _headache(report: Report) -> int | None:
@@ -87,7 +105,7 @@ def _seizure(snapshot: Snapshot) -> str | None:
     level="red",
     symptom="confusion",
     source="§5.5 RED [D]",
-    condition="Disorientation mild+ and worse than at baseline (earliest report)",
+    condition="Disorientation mild+, worse than the neuro baseline and the previous report",
 )
 def _new_confusion(snapshot: Snapshot) -> str | None:
     return _new_graded(snapshot, "confusion", "disorientation", "disorientation")
@@ -99,13 +117,17 @@ def _new_confusion(snapshot: Snapshot) -> str | None:
     level="red",
     symptom="weakness",
     source="§5.5 RED [D]",
-    condition="One-sided weakness not present at baseline (earliest report)",
+    condition="One-sided weakness absent from the neuro baseline and the previous report",
 )
 def _new_weakness(snapshot: Snapshot) -> str | None:
     sides = [
         side
         for side in ("left", "right")
-        if _new(snapshot, _flag(f"muscle_weakness_{side}_sided", "one_sided_weakness"))
+        if _new(
+            snapshot,
+            f"muscle_weakness_{side}_sided",
+            _flag(f"muscle_weakness_{side}_sided", "one_sided_weakness"),
+        )
     ]
     return f"new {' and '.join(sides)}-sided weakness" if sides else None
 
@@ -116,7 +138,7 @@ def _new_weakness(snapshot: Snapshot) -> str | None:
     level="red",
     symptom="speech",
     source="§5.5 RED [D]",
-    condition="Speech difficulty mild+ and worse than at baseline (earliest report)",
+    condition="Speech difficulty mild+, worse than the neuro baseline and the previous report",
 )
 def _new_speech_difficulty(snapshot: Snapshot) -> str | None:
     return _new_graded(snapshot, "dysphasia", "speech_difficulty", "speech difficulty")
@@ -124,6 +146,7 @@ def _new_speech_difficulty(snapshot: Snapshot) -> str | None:
 
 @CNS.rule(
     code="cns.red.headache_severe",
+    trigger="cns.headache",
     kind="cns",
     level="red",
     symptom="headache",
@@ -139,6 +162,7 @@ def _headache_severe(snapshot: Snapshot) -> str | None:
 
 @CNS.rule(
     code="cns.red.headache_with_vomiting_same_day",
+    trigger="cns.headache",
     kind="cns",
     level="red",
     symptom="headache",
@@ -158,11 +182,12 @@ def _headache_with_vomiting(snapshot: Snapshot) -> str | None:
 
 @CNS.rule(
     code="cns.amber.headache_moderate_or_worse",
+    trigger="cns.headache",
     kind="cns",
     level="amber",
     symptom="headache",
     source="§5.5 AMBER [D]",
-    condition="Headache moderate, or one step worse than the previous report",
+    condition="Headache moderate (above the neuro baseline), or worse than the previous report",
 )
 def _headache_worse(snapshot: Snapshot) -> str | None:
     pain = _headache(snapshot.current)
@@ -170,7 +195,7 @@ def _headache_worse(snapshot: Snapshot) -> str | None:
         return None
     previous = _latest(snapshot.history, _headache)
     before = previous[1] if previous is not None else 0  # no earlier answer counts as none [D]
-    if pain == SEVERITY.index("moderate"):
+    if pain == SEVERITY.index("moderate") and pain > _neuro_baseline(snapshot, "headache"):
         return f"moderate headache (previous report: {SEVERITY[before]})"
     if pain > before:
         return f"headache worse than the previous report ({SEVERITY[before]} -> {SEVERITY[pain]})"
@@ -183,13 +208,16 @@ def _headache_worse(snapshot: Snapshot) -> str | None:
     level="amber",
     symptom="dizziness",
     source="§5.5 AMBER [D]",
-    condition="Unsteadiness moderate+ and worse than at baseline (earliest report)",
+    condition="Unsteadiness moderate+, worse than the neuro baseline and the previous report",
 )
 def _new_dizziness(snapshot: Snapshot) -> str | None:
-    new = _new(snapshot, _cns_rank("dizziness", "unsteadiness"), SEVERITY.index("moderate"))
+    read = _cns_rank("dizziness", "unsteadiness")
+    new = _new(snapshot, "dizziness", read, SEVERITY.index("moderate"))
     if new is None:
         return None
-    return f"new dizziness/unsteadiness {SEVERITY[new[0]]} (earlier: {SEVERITY[new[1]]})"
+    now, base, before = new
+    earlier = _earlier(SEVERITY.__getitem__, base, before)
+    return f"new dizziness/unsteadiness {SEVERITY[now]} ({earlier})"
 
 
 @CNS.rule(
@@ -198,12 +226,12 @@ def _new_dizziness(snapshot: Snapshot) -> str | None:
     level="amber",
     symptom="vision",
     source="§5.5 AMBER [D]",
-    condition="New blurred or double vision (vision_change true)",
+    condition="Blurred or double vision absent from the neuro baseline and the previous report",
 )
 def _vision_change(snapshot: Snapshot) -> str | None:
-    if _yes(snapshot.current, "vision_change", "vision_change"):
-        return "new blurred or double vision"
-    return None
+    if _new(snapshot, "vision_change", _flag("vision_change", "vision_change")) is None:
+        return None
+    return "new blurred or double vision"
 
 
 CNS_RULES = CNS.rules

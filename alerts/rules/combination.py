@@ -1,4 +1,4 @@
-"""§5.1 levels and escalation as data: two AMBERs of different symptoms in one report make RED,
+"""§5.1 levels and escalation as data: two AMBER triggers in one report make RED,
 an AMBER still present on a report 24 h after its alert opened becomes RED, how long an AMBER may
 be declared expected, and which channels tell the care team at each level. alerts.pipeline,
 alerts.delivery and alerts.lifecycle apply them; the policy is here.
@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 
 from alerts.rules.base import Fired, _max_level
 from diary.vocabulary import (
-    ADHERENCE,
     AMBER,
     DASHBOARD,
     DIARY,
@@ -23,45 +22,47 @@ from diary.vocabulary import (
     Level,
 )
 
-# --- two AMBERs make RED (§5.1) -------------------------------------------------------------
+# --- two AMBER triggers make RED (§5.1) ------------------------------------------------------
 
-# Kinds whose triggers are not symptoms: they never count towards §5.1 "two AMBERs" [D].
-NOT_SYMPTOM_KINDS = frozenset({ADHERENCE, DIARY})
+# The missed-diary alert is time-based, never part of a report: it is not a report's trigger.
+NOT_SYMPTOM_KINDS = frozenset({DIARY})
 
 COMBINED_CODE = "combined.red.two_ambers"
-COMBINED_SOURCE = "§5.1 [V UKONS 2+ amber = red]"
+COMBINED_SOURCE = "§5.1 [V UKONS 2+ amber = red; D trigger]"
 
 
 def combine(fired: list[Fired]) -> tuple[dict[str, Level], bool]:
     """The level per alert kind of one report's fired rules, after §5.1; True when the
     combination raised a kind. A ``combined.red.two_ambers`` row is appended to ``fired`` for
-    each kind it raised."""
+    each kind it raised.
+
+    §5.1: two or more AMBER triggers in one report make RED. A trigger is one AMBER rule of
+    §5.2-§5.6: two different rules count as two even within one symptom family (G2 diarrhea with
+    more than 16 mg loperamide in 24 h is RED) [D]. Rules that read one answer at nested
+    thresholds share a trigger name (``Rule.trigger``) and count once. A RED trigger counts as at
+    least an AMBER, so a worse answer never lowers a kind's level [D]."""
     levels: dict[str, Level] = {}
     for hit in fired:
         levels[hit.kind] = _max_level((levels.get(hit.kind, "green"), hit.level))
-
-    # §5.1: AMBER triggers of two or more different symptoms make RED. A RED trigger counts as
-    # at least an AMBER, so a worse answer never lowers a kind's level [D]; adherence and
-    # missed-diary triggers are not symptoms and do not count [D].
-    triggers = [hit for hit in fired if hit.kind not in NOT_SYMPTOM_KINDS]
-    symptoms = {hit.symptom for hit in triggers}
+    hits = [hit for hit in fired if hit.kind not in NOT_SYMPTOM_KINDS]
+    triggers = dict.fromkeys(hit.trigger or hit.code for hit in hits)
     raised: list[str] = []
-    if len(symptoms) >= 2:
-        listed = "; ".join(f"{hit.symptom}: {hit.code}" for hit in triggers)
-        for kind in dict.fromkeys(hit.kind for hit in triggers):
-            if levels[kind] != "amber":
+    if len(triggers) >= 2:
+        listed = "; ".join(dict.fromkeys(hit.code for hit in hits))
+        for kind in dict.fromkeys(hit.kind for hit in hits):
+            if levels[kind] != AMBER:
                 continue
-            levels[kind] = "red"
+            levels[kind] = RED
             raised.append(kind)
             fired.append(
                 Fired(
                     code=COMBINED_CODE,
                     kind=kind,
-                    level="red",
+                    level=RED,
                     symptom="combined",
                     reason=(
-                        f"Triggers (AMBER or worse) of {len(symptoms)} different symptoms in one "
-                        f"report ({listed}): escalated to RED - {COMBINED_SOURCE}"
+                        f"{len(triggers)} AMBER-or-worse triggers in one report ({listed}): "
+                        f"escalated to RED - {COMBINED_SOURCE}"
                     ),
                     source=COMBINED_SOURCE,
                 )

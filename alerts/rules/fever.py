@@ -14,7 +14,6 @@ from alerts.rules.base import (
     FEVER_C,
     SEVERITY,
     Report,
-    RuleBook,
     Snapshot,
     _celsius_text,
     _number,
@@ -24,6 +23,7 @@ from alerts.rules.base import (
     _when,
     _yes,
 )
+from alerts.rules.book import RuleBook
 
 RAISED_C = Fraction("37.5")  # "any raised temperature" = the AMBER lower bound 37.5 °C [D]
 
@@ -39,6 +39,7 @@ FEVER = RuleBook()
 
 @FEVER.rule(
     code="fever.red.temp_38_0_or_above",
+    trigger="fever.temperature",
     kind="fever",
     level="red",
     symptom="fever",
@@ -54,6 +55,7 @@ def _fever_38(snapshot: Snapshot) -> str | None:
 
 @FEVER.rule(
     code="fever.red.temp_above_38_3",
+    trigger="fever.temperature",
     kind="fever",
     level="red",
     symptom="fever",
@@ -69,6 +71,7 @@ def _fever_above_38_3(snapshot: Snapshot) -> str | None:
 
 @FEVER.rule(
     code="fever.red.sustained_38_over_1h",
+    trigger="fever.temperature",
     kind="fever",
     level="red",
     symptom="fever",
@@ -109,6 +112,7 @@ def _chills_with_raised_temperature(snapshot: Snapshot) -> str | None:
 
 @FEVER.rule(
     code="fever.amber.temp_37_5_to_37_9_twice_24h",
+    trigger="fever.temperature",
     kind="fever",
     level="amber",
     symptom="fever",

@@ -15,7 +15,6 @@ from alerts.rules.base import (
     ORAL_INTAKE,
     SEVERITY,
     Report,
-    RuleBook,
     Snapshot,
     _celsius_text,
     _composite,
@@ -32,6 +31,9 @@ from alerts.rules.base import (
     _when,
     _yes,
 )
+from alerts.rules.book import RuleBook
+
+KNOWN_NEUTROPENIA_WINDOW = timedelta(days=14)  # §5.3 "within the last 14 days" [D]
 
 
 def _diarrhea(report: Report) -> int | None:
@@ -72,11 +74,15 @@ def _diarrhea_persisting(snapshot: Snapshot, min_grade: int, hours: int) -> str 
 
 
 def _known_neutropenia(snapshot: Snapshot) -> bool:
-    # Clinician-entered lab grades in this or a recent report [D].
-    for report in (*snapshot.history, snapshot.current):
-        anc = _grade(report, "neutrophil_count_decreased")
-        fn = _grade(report, "febrile_neutropenia")
-        if (anc is not None and anc >= 1) or (fn is not None and fn >= 3):
+    """ "Known neutropenia" (§5.3 [D]): a clinician-recorded neutrophil count below the lower
+    limit of normal (CTCAE neutrophil count decreased G>=1) or febrile neutropenia within the 14
+    days up to this report."""
+    since = snapshot.current.recorded_at - KNOWN_NEUTROPENIA_WINDOW
+    for observed in snapshot.observations:
+        if since <= observed.observed_at <= snapshot.current.recorded_at and (
+            (observed.term == "neutrophil_count_decreased" and observed.grade >= 1)
+            or (observed.term == "febrile_neutropenia" and observed.grade >= 3)
+        ):
             return True
     return False
 
@@ -108,21 +114,15 @@ def _complicated_features(snapshot: Snapshot) -> list[str]:
     return features
 
 
-def _dehydration(report: Report) -> list[str]:
-    signs = [
-        text
-        for name, text in (
-            ("dehydration_signs", "signs of dehydration"),
-            ("dizzy_on_standing", "dizzy on standing"),
-            ("iv_fluids", "IV fluids needed"),
-            ("hospitalized", "hospitalised"),
-        )
-        if _yes(report, "dehydration", name)
-    ]
-    grade = _grade(report, "dehydration")
-    if not signs and grade is not None and grade >= 1:
-        signs.append(f"CTCAE dehydration G{grade}")
-    return signs
+_DEHYDRATION_SIGNS = (
+    ("dehydration_signs", "signs of dehydration"),
+    ("dizzy_on_standing", "dizzy on standing"),
+)
+_DEHYDRATION_CARE = (("iv_fluids", "IV fluids needed"), ("hospitalized", "hospitalised"))
+
+
+def _dehydration(report: Report, answers: tuple[tuple[str, str], ...]) -> list[str]:
+    return [text for name, text in answers if _yes(report, "dehydration", name)]
 
 
 # Diarrhea thresholds are identical for every drug: sevabertinib is at least as sensitive as
@@ -132,6 +132,7 @@ GI = RuleBook()
 
 @GI.rule(
     code="gi.amber.diarrhea_g2",
+    trigger="gi.diarrhea_grade",
     kind="gi",
     level="amber",
     symptom="diarrhea",
@@ -146,6 +147,7 @@ def _diarrhea_g2(snapshot: Snapshot) -> str | None:
 
 @GI.rule(
     code="gi.amber.diarrhea_g1_persisting_48h_on_loperamide",
+    trigger="gi.diarrhea_grade",
     kind="gi",
     level="amber",
     symptom="diarrhea",
@@ -180,6 +182,7 @@ def _diarrhea_composite_2(snapshot: Snapshot) -> str | None:
 
 @GI.rule(
     code="gi.red.diarrhea_g3",
+    trigger="gi.diarrhea_grade",
     kind="gi",
     level="red",
     symptom="diarrhea",
@@ -213,6 +216,7 @@ def _diarrhea_complicated(snapshot: Snapshot) -> str | None:
 
 @GI.rule(
     code="gi.red.diarrhea_g2_persisting_24h_on_loperamide",
+    trigger="gi.diarrhea_grade",
     kind="gi",
     level="red",
     symptom="diarrhea",
@@ -296,9 +300,11 @@ def _vomiting_6_episodes(snapshot: Snapshot) -> str | None:
     level="red",
     symptom="vomiting",
     source="§5.3 vomiting RED [V CTCAE]",
-    condition="Vomiting needing IV fluids, hospital or tube feeding (CTCAE vomiting G2/G3)",
+    condition="Vomiting needing IV fluids, hospital or tube feeding (not a new antiemetic alone)",
 )
 def _vomiting_iv_fluids_or_hospital(snapshot: Snapshot) -> str | None:
+    # CTCAE vomiting G2 "outpatient IV hydration" and G3 [V]; its other G2 criterion, "medical
+    # intervention" (a new antiemetic), is AMBER on its own (§5.3 [D], the rule below).
     report = snapshot.current
     needs = [
         text
@@ -309,28 +315,58 @@ def _vomiting_iv_fluids_or_hospital(snapshot: Snapshot) -> str | None:
         )
         if _yes(report, "vomiting", name)
     ]
-    grade = _grade(report, "vomiting")
-    if not needs and (grade is None or grade < 2):  # CTCAE vomiting G2/G3 [V]
+    if not needs:
         return None
+    grade = _grade(report, "vomiting")
     graded = f" (CTCAE vomiting G{grade})" if grade is not None else ""
-    return f"vomiting needing {', '.join(needs) or 'medical intervention'}{graded}"
+    return f"vomiting needing {', '.join(needs)}{graded}"
+
+
+@GI.rule(
+    code="gi.amber.vomiting_new_antiemetic",
+    kind="gi",
+    level="amber",
+    symptom="vomiting",
+    source="§5.3 vomiting AMBER [D]",
+    condition="Vomiting with a new antiemetic (medical_intervention), CTCAE G2: AMBER alone",
+)
+def _vomiting_new_antiemetic(snapshot: Snapshot) -> str | None:
+    if _yes(snapshot.current, "vomiting", "medical_intervention"):
+        return "vomiting treated with a new antiemetic (CTCAE vomiting G2, medical intervention)"
+    return None
 
 
 @GI.rule(
     code="gi.amber.dehydration",
+    trigger="gi.dehydration",
     kind="gi",
     level="amber",
     symptom="dehydration",
     source="§5.3 dehydration AMBER [D]",
-    condition="Dehydration signs (or dizzy on standing, IV fluids, admission) alone",
+    condition="Dehydration signs or dizzy on standing, alone",
 )
 def _dehydration_alone(snapshot: Snapshot) -> str | None:
-    signs = _dehydration(snapshot.current)
+    signs = _dehydration(snapshot.current, _DEHYDRATION_SIGNS)
     return f"dehydration: {', '.join(signs)}" if signs else None
 
 
 @GI.rule(
+    code="gi.red.dehydration_iv_fluids_or_hospital",
+    kind="gi",
+    level="red",
+    symptom="dehydration",
+    trigger="gi.dehydration",
+    source="§5.3 dehydration RED [D]",
+    condition="Dehydration needing IV fluids or hospital (CTCAE dehydration G2/G3)",
+)
+def _dehydration_needing_care(snapshot: Snapshot) -> str | None:
+    care = _dehydration(snapshot.current, _DEHYDRATION_CARE)
+    return f"dehydration: {', '.join(care)}" if care else None
+
+
+@GI.rule(
     code="gi.red.dehydration_with_diarrhea_or_vomiting",
+    trigger="gi.dehydration",
     kind="gi",
     level="red",
     symptom="dehydration",
@@ -339,7 +375,7 @@ def _dehydration_alone(snapshot: Snapshot) -> str | None:
 )
 def _dehydration_with_gi_loss(snapshot: Snapshot) -> str | None:
     report = snapshot.current
-    signs = _dehydration(report)
+    signs = _dehydration(report, _DEHYDRATION_SIGNS + _DEHYDRATION_CARE)
     grade = _diarrhea(report)
     diarrhea = grade is not None and grade >= 1
     losses = [text for ok, text in ((diarrhea, "diarrhea"), (_vomited(report), "vomiting")) if ok]

@@ -18,7 +18,6 @@ from alerts.rules.base import (
     SOB_TEXT,
     TDXD_ONLY,
     Report,
-    RuleBook,
     Snapshot,
     _baseline_composite,
     _celsius_text,
@@ -34,6 +33,7 @@ from alerts.rules.base import (
     _temperature_c,
     _when,
 )
+from alerts.rules.book import RuleBook
 
 # Thresholds the dashboard also draws (clinicians/timeline.py reads them from here).
 # [V] CTCAE hypoxia example threshold, below 88% (88 itself is not): at rest G3, on exertion G2.
@@ -52,12 +52,12 @@ RISK_FACTOR_TEXT = {  # T-DXd ILD risk factors, reference §3.1 [V]
 }
 
 
-# --- what is compared: the respiratory answers against baseline and previous report ----------
+# --- what is compared: the respiratory answers against the baseline ---------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class _Measure:
-    """A respiratory answer compared with the baseline and the previous report (§5.2)."""
+    """A respiratory answer compared with the patient's baseline (§5.2)."""
 
     label: str
     read: Callable[[Report], int | None]
@@ -79,6 +79,12 @@ def _cough(report: Report) -> int | None:
     return _rank(report, "cough", "cough_severity", SEVERITY)
 
 
+def _cough_baseline(snapshot: Snapshot) -> int:
+    # No recorded baseline counts as "no cough" [D].
+    value = snapshot.baseline.cough_severity
+    return SEVERITY.index(value) if value in SEVERITY else 0
+
+
 def _composite_measure(key: str, label: str) -> _Measure:
     return _Measure(
         label=f"PRO-CTCAE {label} composite",
@@ -89,9 +95,7 @@ def _composite_measure(key: str, label: str) -> _Measure:
 
 
 DYSPNEA = _Measure("", _sob, lambda rank: SOB_TEXT[SOB_EXERTION[rank]], _sob_baseline)
-
-# The Baseline has no cough field: cough is compared with "none" at baseline [D].
-COUGH = _Measure("cough", _cough, lambda rank: SEVERITY[rank], lambda snapshot: 0)
+COUGH = _Measure("cough", _cough, lambda rank: SEVERITY[rank], _cough_baseline)
 SOB_COMPOSITE = _composite_measure("shortness_of_breath", "shortness-of-breath")
 COUGH_COMPOSITE = _composite_measure("cough", "cough")
 WHEEZING_COMPOSITE = _composite_measure("wheezing", "wheezing")
@@ -99,16 +103,16 @@ RESPIRATORY = (DYSPNEA, COUGH, SOB_COMPOSITE, COUGH_COMPOSITE, WHEEZING_COMPOSIT
 
 
 def _change(snapshot: Snapshot, measure: _Measure) -> str | None:
-    """New or worsening [D]: worse than the baseline, or worse than the previous report that
-    answered the same question."""
+    """New or worsening: worse than the baseline captured before cycle 1, never merely worse
+    than the previous report, so a stable chronic symptom in the baseline raises nothing (§5.2
+    [D]). The previous report is named for the nurse."""
     now = measure.read(snapshot.current)
     if now is None:
         return None
     base = measure.baseline(snapshot)
-    previous = _latest(snapshot.history, measure.read)
-    worse_than_previous = previous is not None and now > previous[1]
-    if now <= base and not worse_than_previous:
+    if now <= base:
         return None
+    previous = _latest(snapshot.history, measure.read)
     compared = [f"baseline: {measure.show(base)}"]
     if previous is not None:
         compared.append(f"previous report: {measure.show(previous[1])}")
@@ -129,8 +133,9 @@ def _drop(snapshot: Snapshot, name: str, baseline: int | None) -> Fraction | Non
 def _persisting(
     snapshot: Snapshot, read: Callable[[Report], int | None], threshold: int, what: str
 ) -> str | None:
-    """§5.2 AMBER 2: present now and on the previous daily report; in months 1-12 of T-DXd a
-    single report is enough (§5.2 Window: weight alerts more heavily) [D]."""
+    """§5.2 AMBER 2: at `threshold` or worse now and on the previous daily report; in months
+    1-12 of T-DXd a single report is enough (§5.2 Window: weight alerts more heavily) [D]. The
+    caller sets `threshold` above the baseline ("new" is judged against it, §5.2)."""
     now = read(snapshot.current)
     if now is None or now < threshold:
         return None
@@ -171,6 +176,7 @@ def _dyspnea_g3(snapshot: Snapshot) -> str | None:
 
 @ILD.rule(
     code="ild.red.spo2_rest_below_88",
+    trigger="ild.resting_spo2",
     kind="ild",
     level="red",
     symptom="spo2",
@@ -186,6 +192,7 @@ def _spo2_rest_below_88(snapshot: Snapshot) -> str | None:
 
 @ILD.rule(
     code="ild.red.tdxd_spo2_rest_92_or_below",
+    trigger="ild.resting_spo2",
     kind="ild",
     level="red",
     symptom="spo2",
@@ -202,6 +209,7 @@ def _tdxd_spo2_rest_92(snapshot: Snapshot) -> str | None:
 
 @ILD.rule(
     code="ild.red.tdxd_spo2_rest_drop_4",
+    trigger="ild.resting_spo2",
     kind="ild",
     level="red",
     symptom="spo2",
@@ -264,7 +272,7 @@ def _tdxd_respiratory_with_risk_factor(snapshot: Snapshot) -> str | None:
     level="amber",
     symptom="dyspnea",
     source="§5.2 AMBER 1 [D]",
-    condition="sob_exertion worse than baseline or than the previous report",
+    condition="sob_exertion worse than the baseline (new, or one step worse)",
     suppressible=True,
 )
 def _dyspnea_new_or_worse(snapshot: Snapshot) -> str | None:
@@ -278,7 +286,7 @@ def _dyspnea_new_or_worse(snapshot: Snapshot) -> str | None:
     level="amber",
     symptom="dyspnea",
     source="§5.2 AMBER 1 [D]",
-    condition="PRO-CTCAE shortness-of-breath composite up >= 1 vs baseline (or previous)",
+    condition="PRO-CTCAE shortness-of-breath composite up >= 1 vs baseline",
     suppressible=True,
 )
 def _sob_composite_up(snapshot: Snapshot) -> str | None:
@@ -292,14 +300,16 @@ def _sob_composite_up(snapshot: Snapshot) -> str | None:
     level="amber",
     symptom="cough",
     source="§5.2 AMBER 2 [D]",
-    condition="Cough on two consecutive daily reports (T-DXd months 1-12: one report)",
+    condition="Cough worse than baseline on two consecutive daily reports (T-DXd 1-12: one)",
     suppressible=True,
 )
 def _new_cough(snapshot: Snapshot) -> str | None:
-    # The vocabulary cannot tell a dry cough from a productive one: any cough counts [D].
+    # The vocabulary cannot tell a dry cough from a productive one: any cough worse than the
+    # baseline counts [D].
     severity = _cough(snapshot.current)
-    what = f"cough ({SEVERITY[severity]})" if severity is not None else "cough"
-    return _persisting(snapshot, _cough, 1, what)
+    base = _cough_baseline(snapshot)
+    what = f"cough ({SEVERITY[severity]}; baseline {SEVERITY[base]})" if severity else "cough"
+    return _persisting(snapshot, _cough, base + 1, what)
 
 
 @ILD.rule(
@@ -308,16 +318,23 @@ def _new_cough(snapshot: Snapshot) -> str | None:
     level="amber",
     symptom="cough",
     source="§5.2 AMBER 2 [D]",
-    condition="Cough composite >= 2 on two consecutive daily reports (T-DXd 1-12: one)",
+    condition="Cough composite >= 2 above baseline on 2 consecutive daily reports (T-DXd: 1)",
     suppressible=True,
 )
 def _cough_composite_2(snapshot: Snapshot) -> str | None:
     value = _composite(snapshot.current, "cough")
-    return _persisting(snapshot, lambda r: _composite(r, "cough"), 2, f"cough composite {value}")
+    base = _baseline_composite(snapshot, "cough")
+    return _persisting(
+        snapshot,
+        lambda r: _composite(r, "cough"),
+        max(2, base + 1),
+        f"cough composite {value} (baseline {base})",
+    )
 
 
 @ILD.rule(
     code="ild.amber.spo2_exertion_below_88",
+    trigger="ild.exertional_spo2",
     kind="ild",
     level="amber",
     symptom="spo2",
@@ -334,6 +351,7 @@ def _spo2_exertion_below_88(snapshot: Snapshot) -> str | None:
 
 @ILD.rule(
     code="ild.amber.spo2_exertion_drop_4",
+    trigger="ild.exertional_spo2",
     kind="ild",
     level="amber",
     symptom="spo2",

@@ -13,13 +13,13 @@ from datetime import date, datetime, timedelta
 from alerts.rules.base import (
     Fired,
     Report,
-    RuleBook,
     Snapshot,
     _loperamide,
     _show,
     _when,
     _within_infusion_window,
 )
+from alerts.rules.book import RuleBook
 from diary.vocabulary import ADC, DIARY, TKI
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from alerts.rules.base import (
     SOB_EXERTION,
     SOB_TEXT,
-    RuleBook,
     Snapshot,
     _yes,
 )
+from alerts.rules.book import RuleBook
 from alerts.rules.ild import _sob, _sob_baseline
 from diary.vocabulary import HEART_CHECK_DRUGS, LIVER_CHECK_DRUGS
 
@@ -34,6 +34,7 @@ ORGANS = RuleBook()
 
 @ORGANS.rule(
     code="hepatic.amber.liver_symptom",
+    trigger="hepatic.liver_symptoms",
     kind="hepatic",
     level="amber",
     symptom="liver",
@@ -48,6 +49,7 @@ def _liver_symptom(snapshot: Snapshot) -> str | None:
 
 @ORGANS.rule(
     code="hepatic.red.jaundice",
+    trigger="hepatic.liver_symptoms",
     kind="hepatic",
     level="red",
     symptom="liver",

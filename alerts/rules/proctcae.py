@@ -69,6 +69,17 @@ def _composite_3(key: str) -> Finding:
 
 def _composite_rules() -> tuple[Rule, ...]:
     rules = []
+    tdxd_red = Rule(
+        code="proctcae.red.tdxd_shortness_of_breath_3",
+        kind="ild",
+        level="red",
+        symptom="dyspnea",
+        source="§5.4 [D]",
+        condition="T-DXd: PRO-CTCAE shortness-of-breath composite 3",
+        finding=_composite_3("shortness_of_breath"),
+        drugs=TDXD_ONLY,
+        trigger="proctcae.shortness_of_breath",
+    )
     for key, (kind, symptom) in PROCTCAE.items():
         words = key.replace("_", " ")
         rules.append(
@@ -81,6 +92,7 @@ def _composite_rules() -> tuple[Rule, ...]:
                 condition=f"PRO-CTCAE {words} composite >= 2 and above its baseline",
                 finding=_composite_new_or_worse(key),
                 suppressible=kind == "ild",
+                trigger=f"proctcae.{key}",  # one composite answer: one §5.1 trigger [D]
             )
         )
         rules.append(
@@ -95,20 +107,10 @@ def _composite_rules() -> tuple[Rule, ...]:
                 finding=_composite_3(key),
                 drugs=NOT_TDXD if key == "shortness_of_breath" else None,
                 suppressible=kind == "ild",
+                trigger=f"proctcae.{key}",
             )
         )
-    rules.append(
-        Rule(
-            code="proctcae.red.tdxd_shortness_of_breath_3",
-            kind="ild",
-            level="red",
-            symptom="dyspnea",
-            source="§5.4 [D]",
-            condition="T-DXd: PRO-CTCAE shortness-of-breath composite 3",
-            finding=_composite_3("shortness_of_breath"),
-            drugs=TDXD_ONLY,
-        )
-    )
+    rules.append(tdxd_red)
     return tuple(rules)
 
 

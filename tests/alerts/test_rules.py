@@ -84,6 +84,7 @@ def snapshot(
     started: date | None = date(2026, 9, 1),
     infusions: tuple[date, ...] = (),
     under_ild_management: bool = False,
+    observations: tuple[rules.Observation, ...] = (),
 ) -> Snapshot:
     return Snapshot(
         drug=drug,
@@ -95,6 +96,7 @@ def snapshot(
         last_infusion_on=max(infusions, default=None),
         infusion_dates=infusions,
         under_ild_management=under_ild_management,
+        observations=observations,
         current=current,
         history=history,
     )
@@ -260,12 +262,42 @@ def test_new_dyspnea_without_a_recorded_baseline_is_amber_on_every_drug() -> Non
         assert "ild.amber.dyspnea_new_or_worse" in codes(evaluation)
 
 
-def test_dyspnea_worse_than_the_previous_report_is_amber_even_at_baseline_level() -> None:
+def test_dyspnea_worse_than_the_previous_report_but_at_its_baseline_raises_nothing() -> None:
+    # §5.2: "new or worsening" always means worse than the baseline, never merely worse than
+    # the previous report.
     previous = report({"dyspnea": {"sob_exertion": "moderate"}}, at=T0 - days(1))
     current = report({"dyspnea": {"sob_exertion": "minimal"}})
     evaluation = evaluate(snapshot(current, previous, baseline=Baseline(sob_exertion="minimal")))
+    assert evaluation.level == "green"
+
+
+def test_dyspnea_worse_than_its_baseline_names_the_previous_report_for_the_nurse() -> None:
+    previous = report({"dyspnea": {"sob_exertion": "moderate"}}, at=T0 - days(1))
+    current = report({"dyspnea": {"sob_exertion": "minimal"}})
+    evaluation = evaluate(snapshot(current, previous, baseline=Baseline(sob_exertion="moderate")))
     fired = hit(evaluation, "ild.amber.dyspnea_new_or_worse")
     assert "previous report: breathless with moderate exertion" in fired.reason
+
+
+@pytest.mark.parametrize("drug", [TDXD, ZONG])
+def test_a_stable_chronic_cough_in_the_baseline_raises_nothing(drug: str) -> None:
+    baseline = Baseline(cough_severity="mild")
+    yesterday = report({"cough": {"cough_severity": "mild"}}, at=T0 - hours(25))
+    today = report({"cough": {"cough_severity": "mild"}})
+    evaluation = evaluate(
+        snapshot(today, yesterday, drug=drug, baseline=baseline, risk_factors=("prior_ild",))
+    )
+    assert evaluation.level == "green"
+
+
+def test_a_cough_worse_than_its_baseline_is_new_for_a_tdxd_patient_with_a_risk_factor() -> None:
+    evaluation = run(
+        {"cough": {"cough_severity": "moderate"}},
+        drug=TDXD,
+        baseline=Baseline(cough_severity="mild"),
+        risk_factors=("prior_ild",),
+    )
+    assert "ild.red.tdxd_respiratory_symptom_with_risk_factor" in codes(evaluation)
 
 
 def test_shortness_of_breath_composite_up_by_1_vs_baseline_is_ild_amber() -> None:
@@ -531,10 +563,15 @@ def test_features_below_the_complicated_thresholds_leave_g1_diarrhea_uncomplicat
     "lab",
     [{"neutrophil_count_decreased": 1}, {"febrile_neutropenia": 3}],
 )
-def test_known_neutropenia_from_a_recent_report_makes_diarrhea_red(lab: dict[str, int]) -> None:
-    earlier = report(at=T0 - days(3), grades=lab)
-    evaluation = evaluate(snapshot(report(stools(1)), earlier))
+def test_known_neutropenia_recorded_by_a_clinician_in_14_days_makes_diarrhea_red(
+    lab: dict[str, int],
+) -> None:
+    ((term, graded),) = lab.items()
+    recent = rules.Observation(term=term, grade=graded, observed_at=T0 - days(3))
+    evaluation = evaluate(snapshot(report(stools(1)), observations=(recent,)))
     assert "known neutropenia" in hit(evaluation, "gi.red.diarrhea_complicated").reason
+    old = rules.Observation(term=term, grade=graded, observed_at=T0 - days(15))
+    assert evaluate(snapshot(report(stools(1)), observations=(old,))).level == "green"
 
 
 def test_no_diarrhea_means_no_complicated_diarrhea() -> None:
@@ -598,12 +635,28 @@ def test_six_vomiting_episodes_in_24_hours_is_red_and_five_is_not() -> None:
 
 @pytest.mark.parametrize(
     "more",
-    [{"iv_fluids": True}, {"hospitalized": True}, {"medical_intervention": True}],
+    [{"iv_fluids": True}, {"hospitalized": True}, {"tube_feeding_or_tpn": True}],
 )
-def test_vomiting_needing_iv_fluids_hospital_or_intervention_g2_g3_is_red(
-    more: dict[str, object],
-) -> None:
+def test_vomiting_needing_iv_fluids_or_hospital_is_red(more: dict[str, object]) -> None:
     assert "gi.red.vomiting_iv_fluids_or_hospital" in codes(run(vomit(1, **more)))
+
+
+def test_a_new_antiemetic_alone_is_amber_not_red() -> None:
+    # §5.3: a new antiemetic alone (medical_intervention, CTCAE vomiting G2) is AMBER [D].
+    evaluation = run(vomit(1, medical_intervention=True))
+    assert codes(evaluation) == {"gi.amber.vomiting_new_antiemetic"}
+    assert evaluation.level == "amber"
+
+
+@pytest.mark.parametrize("care", ["iv_fluids", "hospitalized"])
+def test_dehydration_needing_iv_fluids_or_hospital_is_red(care: str) -> None:
+    evaluation = run({"dehydration": {care: True}})
+    assert "gi.red.dehydration_iv_fluids_or_hospital" in codes(evaluation)
+    assert evaluation.level == "red"
+
+
+def test_dizziness_on_standing_alone_is_dehydration_amber() -> None:
+    assert codes(run({"dehydration": {"dizzy_on_standing": True}})) == {"gi.amber.dehydration"}
 
 
 def test_dehydration_signs_alone_are_amber() -> None:
@@ -699,12 +752,13 @@ def test_the_liver_check_is_only_for_zongertinib_and_sevabertinib(drug: str) -> 
 
 @pytest.mark.parametrize("drug", [TDXD, ZONG])
 @pytest.mark.parametrize("field", ["leg_swelling", "breathless_lying_flat", "palpitations"])
-def test_new_breathlessness_with_a_heart_symptom_is_cardiac_amber(drug: str, field: str) -> None:
+def test_new_breathlessness_with_a_heart_symptom_fires_the_lv_check(drug: str, field: str) -> None:
+    # With the ILD dyspnea AMBER it is two triggers, so both kinds are RED (§5.1).
     evaluation = run(
         {"dyspnea": {"sob_exertion": "moderate"}, "heart_symptoms": {field: True}}, drug=drug
     )
     assert "cardiac.amber.breathless_with_heart_symptom" in codes(evaluation)
-    assert evaluation.levels_by_kind["cardiac"] == "amber"
+    assert hit(evaluation, "cardiac.amber.breathless_with_heart_symptom").level == "amber"
 
 
 def test_the_lv_check_needs_breathlessness_worse_than_baseline_and_a_heart_symptom() -> None:
@@ -758,8 +812,15 @@ def test_a_shortness_of_breath_composite_of_3_is_red_on_tdxd_and_amber_on_a_tki(
 # --- §5.5 CNS watch --------------------------------------------------------------------------
 
 
-def cns(symptoms: dict[str, Any], *history: Report, brain_metastases: bool = True) -> Evaluation:
-    return evaluate(snapshot(report(symptoms), *history, brain_metastases=brain_metastases))
+def cns(
+    symptoms: dict[str, Any],
+    *history: Report,
+    brain_metastases: bool = True,
+    baseline: Baseline | None = None,
+) -> Evaluation:
+    return evaluate(
+        snapshot(report(symptoms), *history, brain_metastases=brain_metastases, baseline=baseline)
+    )
 
 
 @pytest.mark.parametrize("kind", ["partial_no_loss_of_consciousness", "generalized"])
@@ -779,14 +840,24 @@ def test_cns_rules_apply_only_to_patients_with_brain_metastases() -> None:
     assert cns({"seizure": {"seizure_type": "none"}}).level == "green"
 
 
-def test_new_confusion_is_red_but_confusion_present_at_baseline_is_not() -> None:
+def test_new_confusion_is_red_but_confusion_in_the_neuro_baseline_is_not() -> None:
     assert codes(cns({"confusion": {"disorientation": "mild"}})) == {"cns.red.new_confusion"}
-    baseline = report({"confusion": {"disorientation": "mild"}}, at=T0 - days(10))
-    clear = report({"confusion": {"disorientation": "none"}}, at=T0 - days(1))
-    assert cns({"confusion": {"disorientation": "mild"}}, baseline, clear).level == "green"
+    known = Baseline(neuro={"confusion": "mild"})
+    assert cns({"confusion": {"disorientation": "mild"}}, baseline=known).level == "green"
     assert "cns.red.new_confusion" in codes(
-        cns({"confusion": {"disorientation": "moderate"}}, baseline)
+        cns({"confusion": {"disorientation": "moderate"}}, baseline=known)
     )
+
+
+def test_confusion_that_cleared_and_came_back_is_new_again() -> None:
+    # §5.5: "new" is judged against the neuro baseline and the most recent earlier report that
+    # answered the same field, not the earliest report of the window.
+    first = report({"confusion": {"disorientation": "mild"}}, at=T0 - days(10))
+    clear = report({"confusion": {"disorientation": "none"}}, at=T0 - days(1))
+    again = cns({"confusion": {"disorientation": "mild"}}, first, clear)
+    assert "cns.red.new_confusion" in codes(again)
+    still = report({"confusion": {"disorientation": "mild"}}, at=T0 - days(1))
+    assert cns({"confusion": {"disorientation": "mild"}}, still).level == "green"
 
 
 @pytest.mark.parametrize("side", ["left", "right"])
@@ -948,28 +1019,37 @@ def test_two_ambers_of_different_kinds_add_a_combined_red_to_each_kind() -> None
     assert {f.kind for f in combined} == {"gi", "ild"}
 
 
-def test_two_ambers_of_the_same_symptom_stay_amber() -> None:
-    previous = report(composites={"diarrhea": 2}, at=T0 - days(1))
-    current = report(stools(5), composites={"diarrhea": 2}, loperamide_mg=18.0)
-    evaluation = evaluate(snapshot(current, previous))
-    assert {f.symptom for f in evaluation.fired} == {"diarrhea"}
-    assert len(evaluation.fired) >= 3
+def test_two_different_amber_rules_of_one_symptom_family_make_red() -> None:
+    # §5.1: a trigger is one AMBER rule; two count as two even within one symptom family (G2
+    # diarrhea with more than 16 mg loperamide in 24 h is RED) [D].
+    evaluation = run(stools(5), loperamide_mg=18.0)
+    assert codes(evaluation) >= {"gi.amber.diarrhea_g2", "loperamide.amber.over_16_mg_24h"}
+    assert evaluation.levels_by_kind == {"gi": "red", "loperamide": "red"}
+    assert evaluation.escalated_by_combination
+
+
+def test_one_answer_at_nested_thresholds_is_one_trigger() -> None:
+    # Composite 3 fires both the ">=2 and above baseline" and the "=3" rows of one answer.
+    evaluation = run(composites={"cough": 3})
+    assert codes(evaluation) == {"proctcae.amber.cough_2_new_or_worse", "proctcae.amber.cough_3"}
     assert evaluation.level == "amber"
-    assert not evaluation.escalated_by_combination
+    exertion = run(spo2(exertion=86), baseline=Baseline(spo2_exertion=95))
+    assert codes(exertion) == {"ild.amber.spo2_exertion_below_88", "ild.amber.spo2_exertion_drop_4"}
+    assert exertion.level == "amber"
 
 
-def test_the_lv_amber_and_the_ild_dyspnea_amber_are_one_symptom() -> None:
+def test_the_lv_amber_and_the_ild_dyspnea_amber_are_two_triggers() -> None:
     evaluation = run(
         {"dyspnea": {"sob_exertion": "moderate"}, "heart_symptoms": {"palpitations": True}},
         drug=ZONG,
     )
-    assert evaluation.levels_by_kind == {"ild": "amber", "cardiac": "amber"}
-    assert not evaluation.escalated_by_combination
+    assert evaluation.levels_by_kind == {"ild": "red", "cardiac": "red"}
+    assert evaluation.escalated_by_combination
 
 
-def test_missed_tki_doses_are_not_a_symptom_for_the_combination() -> None:
+def test_missed_tki_doses_are_a_trigger_of_section_5_6() -> None:
     evaluation = evaluate(snapshot(missed(2, T0, symptoms=stools(5))))
-    assert evaluation.levels_by_kind == {"gi": "amber", "adherence": "amber"}
+    assert evaluation.levels_by_kind == {"gi": "red", "adherence": "red"}
 
 
 def test_a_red_and_an_amber_of_different_symptoms_raise_the_amber_kind_too() -> None:
