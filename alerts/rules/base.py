@@ -118,6 +118,7 @@ class Fired:
     # True when the rule is an ILD AMBER and the patient is under active ILD management: the
     # caller may fold it as a duplicate for 24 h (§5.2 suppression [D]). RED never is.
     suppressible: bool = False
+    measure: int | None = None  # higher is worse: alerts.rules.measures (§5.2 expected AMBER)
 
 
 @dataclass(frozen=True, slots=True)
