@@ -92,7 +92,7 @@ ACTION_FORMS: dict[str, Any] = {
     "note": forms.NoteForm,
     "escalate": forms.EscalateForm,
     "resolve": forms.ResolveForm,
-    "expected": forms.ExpectedLevelForm,
+    "expected": forms.ExpectedAmberForm,
 }
 NEEDS_STAFF = {"assign", "escalate"}
 
@@ -193,15 +193,13 @@ def alert_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 )
                 done = "Resolved."
             case "expected":
-                lifecycle.set_expected_level(
-                    patient=alert.patient,
-                    kind=alert.kind,
-                    user=user,
-                    days=data["days"],
-                    reason=data["reason"],
-                    alert_id=alert.pk,
+                marking = lifecycle.mark_expected(
+                    alert_id=alert.pk, user=user, days=data["days"], reason=data["reason"]
                 )
-                done = f"AMBER {alert.get_kind_display().lower()} expected for {data['days']} days."
+                done = (
+                    f"AMBER trigger{'s' if len(marking.triggers) != 1 else ''} marked expected "
+                    f"for {data['days']} day{'s' if data['days'] != 1 else ''}."
+                )
     except lifecycle.AlertActionError as exc:
         alert.refresh_from_db()
         return _render_alert(request, alert, {"_error": str(exc)}, status=409)

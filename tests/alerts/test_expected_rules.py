@@ -11,6 +11,7 @@ import pytest
 from alerts import rules
 from alerts.rules import RULES, Fired, evaluate, folds_as_expected
 from alerts.rules.measures import reader_for
+from diary.vocabulary import Level
 from tests.alerts.test_rules import hit, report, run, snapshot
 
 
@@ -62,10 +63,10 @@ def test_the_measure_of_loperamide_is_the_dose_rounded_up() -> None:
     assert hit(evaluation, "loperamide.amber.over_16_mg_24h").measure == 17
 
 
-def amber(code: str, measure: int | None, level: str = "amber") -> Fired:
+def amber(code: str, measure: int | None, level: Level = "amber") -> Fired:
     return Fired(
         code=code, kind="gi", level=level, symptom="diarrhea", reason="", source="", measure=measure
-    )  # type: ignore[arg-type]
+    )
 
 
 def test_a_marked_trigger_no_worse_than_when_marked_folds() -> None:
