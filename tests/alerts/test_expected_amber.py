@@ -232,6 +232,17 @@ def test_the_marking_shows_on_the_alert_page_and_the_patient_page(clinic, nurse)
         assert "by nurse-e" in page, url
 
 
+def test_only_an_alert_with_an_amber_trigger_offers_to_mark_it_expected(clinic, nurse):
+    patient, client = enrolled_client(clinic, "zongertinib")
+    post(client, {"diarrhea": {"stools_over_baseline": 9}})  # RED only
+    red = Alert.objects.get(patient=patient)
+    staff = staff_client(nurse)
+    assert "Mark expected" not in staff.get(f"/staff/alerts/{red.pk}/").content.decode()
+    post(client, {"hypoxia": {"spo2_exertion": 87}})  # an AMBER ILD alert
+    amber = Alert.objects.get(patient=patient, kind="ild")
+    assert "Mark expected" in staff.get(f"/staff/alerts/{amber.pk}/").content.decode()
+
+
 def test_an_ended_marking_is_no_longer_shown(clinic, nurse):
     patient, _, alert, _ = marked(clinic, nurse, DIARRHEA_G2, reason="Chronic G2 here")
     lifecycle.resolve_alert(alert_id=alert.pk, user=nurse, outcome=Outcome.ADVICE_GIVEN)
