@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from alerts.models import Alert, AlertEvent, AlertEvidence, ExpectedLevel, Notification
+from alerts.models import Alert, AlertEvent, AlertEvidence, ExpectedAmber, Notification
 from diary.admin import ClinicScopedAdmin
 
 
@@ -24,7 +24,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 class EvidenceInline(ReadOnlyInline):
     model = AlertEvidence
-    fields = readonly_fields = ("created_at", "code", "level", "reason", "entry")
+    fields = readonly_fields = ("created_at", "code", "level", "measure", "reason", "entry")
 
 
 class EventInline(ReadOnlyInline):
@@ -63,7 +63,27 @@ class AlertAdmin(ClinicScopedAdmin):
         return False
 
 
-@admin.register(ExpectedLevel)
-class ExpectedLevelAdmin(ClinicScopedAdmin):
+@admin.register(ExpectedAmber)
+class ExpectedAmberAdmin(ClinicScopedAdmin):
     clinic_lookup = "patient__clinic"
-    list_display = ["patient", "kind", "level", "until", "set_by"]
+    list_display = ["patient", "alert", "until", "ended_at", "set_by"]
+    readonly_fields = [
+        "alert",
+        "patient",
+        "triggers",
+        "reason",
+        "set_by",
+        "set_at",
+        "until",
+        "ended_at",
+    ]
+
+    # Read-only: a marking is set, audited and ended through the alert page (alerts.lifecycle).
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -3,7 +3,7 @@
 ``raise_alerts`` used to read and write row by row: per entry and alert kind a locked alert
 lookup, an evidence ``get_or_create``, an event insert, notification ``get_or_create``s, and
 follow-ups saved one at a time (docs/performance.md, "Ingest"). ``AlertContext`` reads the
-patient's context once under the patient's lock (expected levels, the current course with its
+patient's context once under the patient's lock (expected markings, the current course with its
 infusions, open follow-ups) and the active alerts by kind when an entry first needs them (one
 ``SELECT ... FOR UPDATE``). ``Writes`` collects evidence, audit events, notifications and
 follow-ups and writes each kind in one statement when the call ends.
@@ -32,7 +32,7 @@ from diary.models import DiaryEntry, FollowUp, Patient
 class AlertContext:
     patient: Patient
     now: datetime
-    expected: set[str]
+    expected: dict[str, dict[str, int | None]]  # kind -> marked AMBER triggers (code -> measure)
     snapshot: dict[str, Any]  # rules.Snapshot's patient fields
     followups: list[FollowUp]  # open follow-ups, kept current across the call
     overrides: dict[tuple[str, str], str] = field(default_factory=dict)  # clinic's advice words

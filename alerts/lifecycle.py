@@ -12,17 +12,16 @@ from django.utils import timezone
 from alerts import rules
 from alerts.delivery import queue_notifications, record_event
 from alerts.models import (
-    ACTIVE_STATUSES,
     Alert,
     AlertEvent,
     EventType,
-    ExpectedLevel,
+    ExpectedAmber,
     Level,
     NotificationReason,
     Outcome,
     Status,
 )
-from diary.models import FollowUp, Patient
+from diary.models import FollowUp
 
 
 class AlertActionError(Exception):
@@ -111,6 +110,8 @@ def resolve_alert(*, alert_id: int, user: User, outcome: str, note: str = "") ->
         alert.save(update_fields=["status", "resolved_at", "resolved_by", "outcome"])
         record_event(alert, EventType.RESOLVED, user, {"outcome": outcome, "note": note})
         _close_followups(alert, alert.resolved_at)
+        # §5.2: a marking belongs to its open alert; the next report opens a new alert.
+        _end_markings(alert, user, alert.resolved_at, why="the alert was resolved")
     return alert
 
 
@@ -118,27 +119,58 @@ def _close_followups(alert: Alert, now: datetime) -> None:
     FollowUp.objects.open().filter(alert_id=alert.pk).update(resolved_at=now)
 
 
-def set_expected_level(
-    *, patient: Patient, kind: str, user: User, days: int, reason: str, alert_id: int | None = None
-) -> ExpectedLevel:
-    """Declare AMBER of this kind expected for a while (a known chronic low-grade symptom)."""
+def mark_expected(*, alert_id: int, user: User, days: int, reason: str) -> ExpectedAmber:
+    """Mark the AMBER triggers present on an open alert as expected for ``days`` (1 to 7), with
+    a reason (reference §5.2 "Expected AMBER" [D]; D46). The marking lists each AMBER rule code
+    of the alert's evidence with the highest measure seen, so a trigger that comes back worse
+    still alerts; it replaces a marking already running on the alert."""
     if not 1 <= days <= rules.MAX_EXPECTED_DAYS:
         raise AlertActionError(f"Choose 1 to {rules.MAX_EXPECTED_DAYS} days.")
+    reason = reason.strip()
+    if not reason:
+        raise AlertActionError("Say why these triggers are expected.")
     with transaction.atomic():
-        expected = ExpectedLevel.objects.create(
-            patient=patient,
-            kind=kind,
-            level=Level.AMBER,
+        alert = _locked(alert_id)
+        if not alert.is_active:
+            raise AlertActionError("A resolved alert cannot be marked expected.")
+        seen: dict[str, list[int]] = {}
+        for code, measure in (
+            alert.evidence.filter(level=Level.AMBER).order_by("pk").values_list("code", "measure")
+        ):
+            seen.setdefault(code, []).extend([measure] if measure is not None else [])
+        # None: evidence from before measures were stored; such a trigger never folds.
+        triggers = {code: max(measures, default=None) for code, measures in seen.items()}
+        if not triggers:
+            raise AlertActionError("This alert has no AMBER trigger to mark expected.")
+        now = timezone.now()
+        _end_markings(alert, user, now, why="replaced by a new marking")
+        marking = ExpectedAmber.objects.create(
+            alert=alert,
+            patient_id=alert.patient_id,
+            triggers=triggers,
             reason=reason,
             set_by=user,
-            until=timezone.now() + timedelta(days=days),
+            set_at=now,
+            until=now + timedelta(days=days),
         )
-        for alert in Alert.objects.filter(patient=patient, kind=kind, status__in=ACTIVE_STATUSES):
-            if alert_id is None or alert.pk == alert_id:
-                record_event(
-                    alert,
-                    EventType.EXPECTED_LEVEL_SET,
-                    user,
-                    {"days": days, "reason": reason, "until": expected.until.isoformat()},
-                )
-    return expected
+        record_event(
+            alert,
+            EventType.EXPECTED_LEVEL_SET,
+            user,
+            {
+                "marking": marking.pk,
+                "days": days,
+                "reason": reason,
+                "until": marking.until.isoformat(),
+                "codes": list(triggers),
+            },
+        )
+    return marking
+
+
+def _end_markings(alert: Alert, user: User | None, now: datetime, *, why: str) -> None:
+    """End the alert's running expected-AMBER markings early, each audited."""
+    for marking in ExpectedAmber.objects.filter(alert=alert, ended_at=None, until__gt=now):
+        marking.ended_at = now
+        marking.save(update_fields=["ended_at"])
+        record_event(alert, EventType.EXPECTED_ENDED, user, {"marking": marking.pk, "why": why})

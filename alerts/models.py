@@ -1,4 +1,4 @@
-"""Alerts, their evidence and audit trail, clinician expectations, and the notification outbox."""
+"""Alerts, their evidence and audit trail, expected AMBER markings, and the notification outbox."""
 
 from __future__ import annotations
 
@@ -218,6 +218,8 @@ class AlertEvidence(models.Model):
     symptom = models.CharField(max_length=40, blank=True)
     reason = models.TextField()
     source = models.CharField(max_length=40, blank=True)
+    # How severe the trigger was (alerts.rules.measures; null for RED rules and older rows).
+    measure = models.IntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -242,6 +244,7 @@ class AlertEvidence(models.Model):
             symptom=fired.symptom,
             reason=fired.reason,
             source=fired.source,
+            measure=fired.measure,
             created_at=at,
         )
 
@@ -255,7 +258,9 @@ class EventType(models.TextChoices):
     CALL_LOGGED = "call_logged", "Call logged"
     NOTE = "note", "Note"
     ESCALATED = "escalated", "Escalated"
-    EXPECTED_LEVEL_SET = "expected_level_set", "Expected level set"
+    # The value predates §5.2's narrower marking (D46): kept, it is stored in events and pushes.
+    EXPECTED_LEVEL_SET = "expected_level_set", "AMBER triggers marked expected"
+    EXPECTED_ENDED = "expected_ended", "Expected marking ended"
     SUPPRESSED = "suppressed", "Folded as expected"
     RESOLVED = "resolved", "Resolved"
 
@@ -278,30 +283,49 @@ class AlertEvent(models.Model):
         return f"{self.type} at {self.at:%Y-%m-%d %H:%M}"
 
 
-class ExpectedLevel(models.Model):
-    """A clinician's statement that a known chronic low-grade symptom is expected for a while.
+class ExpectedAmberQuerySet(models.QuerySet["ExpectedAmber"]):
+    def running(self, now: datetime | None = None) -> ExpectedAmberQuerySet:
+        """Markings in force: not ended, not past their day, on an alert still active."""
+        return self.filter(
+            ended_at=None, until__gt=now or timezone.now(), alert__status__in=ACTIVE_STATUSES
+        )
 
-    AMBER evidence of that kind is folded into the audit trail instead of re-alerting; RED is
-    never suppressed (reference §5.2 suppression [D]; issue: alert-fatigue controls).
+
+class ExpectedAmber(models.Model):
+    """A nurse's or oncologist's marking of the AMBER triggers present on an open alert as
+    expected for at most 7 days, with a reason (reference §5.2 "Expected AMBER" [D]; D46).
+
+    ``triggers`` maps each marked rule code to its measure when marked (the highest on the
+    alert's evidence; alerts.rules.measures). While it runs, a report whose triggers of the
+    alert's kind are all marked and no worse is stored as evidence without alerting
+    (alerts.rules.folds_as_expected); anything else alerts as usual. It ends at ``until``, or
+    early (``ended_at``) when a new marking replaces it or the alert is resolved.
     """
 
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="expected_levels")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    level = models.CharField(
-        max_length=10, choices=[(V.AMBER, V.LEVEL_LABELS[V.AMBER])], default=V.AMBER
-    )
-    reason = models.TextField(blank=True)
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="expected_ambers")
+    # The alert's patient, copied: the pipeline's patient lock asks whether any marking runs.
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="expected_ambers")
+    triggers = models.JSONField(help_text="Rule code -> its measure when marked (or null).")
+    reason = models.TextField()
     set_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     set_at = models.DateTimeField(default=timezone.now)
     until = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ExpectedAmberQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-set_at"]
+        ordering = ["-set_at", "-pk"]
+        indexes = [models.Index(fields=["patient", "until"], name="expected_amber_patient")]
 
     def __str__(self) -> str:
-        return f"{self.kind} expected at {self.level} until {self.until:%Y-%m-%d}"
+        return f"{len(self.triggers)} AMBER trigger(s) expected until {self.until:%Y-%m-%d}"
+
+    @property
+    def codes(self) -> list[str]:
+        return list(self.triggers)
 
 
 class Channel(models.TextChoices):

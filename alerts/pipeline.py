@@ -31,7 +31,7 @@ from alerts.models import (
     AlertEvent,
     AlertEvidence,
     EventType,
-    ExpectedLevel,
+    ExpectedAmber,
     Level,
     Notification,
     NotificationReason,
@@ -259,13 +259,13 @@ def raise_alerts(
 
 
 def _context_sql() -> str:
-    """The patient's lock with what the pipeline needs to know first: whether any level is
-    expected (ExpectedLevel until > now), whether any follow-up is open (FollowUp.objects.open),
-    the current course (Patient.current_course: the newest not discontinued, by start date
-    then id), whether the clinic reworded any advice (AdviceOverride), and whether a clinician
-    ever recorded a low neutrophil count or febrile neutropenia (§5.3). Plain SQL:
-    compiling the same read through the ORM cost about 1.5 ms of CPU per entry, more than the
-    database spends on it (docs/performance.md, "Ingest")."""
+    """The patient's lock with what the pipeline needs to know first: whether any expected-AMBER
+    marking may run (ExpectedAmber not ended, until > now), whether any follow-up is open
+    (FollowUp.objects.open), the current course (Patient.current_course: the newest not
+    discontinued, by start date then id), whether the clinic reworded any advice
+    (AdviceOverride), and whether a clinician ever recorded a low neutrophil count or febrile
+    neutropenia (§5.3). Plain SQL: compiling the same read through the ORM cost about 1.5 ms of
+    CPU per entry, more than the database spends on it (docs/performance.md, "Ingest")."""
     patient = Patient._meta.db_table
     course = TreatmentCourse._meta.db_table
     current = (
@@ -273,8 +273,8 @@ def _context_sql() -> str:
         f"'{CourseStatus.DISCONTINUED}' ORDER BY c.started_on DESC, c.id DESC LIMIT 1)"
     )
     return (
-        f"SELECT EXISTS (SELECT 1 FROM {ExpectedLevel._meta.db_table} e"
-        f" WHERE e.patient_id = p.id AND e.until > %s),"
+        f"SELECT EXISTS (SELECT 1 FROM {ExpectedAmber._meta.db_table} e"
+        f" WHERE e.patient_id = p.id AND e.until > %s AND e.ended_at IS NULL),"
         f" EXISTS (SELECT 1 FROM {FollowUp._meta.db_table} f"
         f" WHERE f.patient_id = p.id AND f.resolved_at IS NULL),"
         f" {current.format(col='c.id')}, {current.format(col='c.drug')},"
@@ -306,9 +306,10 @@ def _load_context(patient: Patient) -> AlertContext:
         )
     if isinstance(started_on, str):  # SQLite returns dates as text
         started_on = date.fromisoformat(started_on)
-    expected = _expected_kinds(patient, now) if has_expected else set()
+    expected = _expected_triggers(patient, now) if has_expected else {}
+    # An ILD marking is the §5.2 "under active ILD management" clinician flag (D46).
     snapshot = _context_for(
-        patient, expected, course_id=course_id, drug=drug, started_on=started_on
+        patient, set(expected), course_id=course_id, drug=drug, started_on=started_on
     )
     if neutropenia:
         snapshot["observations"] = _neutropenia_observations(patient)
@@ -440,8 +441,17 @@ def ask_due_followups(*, now: datetime | None = None) -> int:
     return asked
 
 
-def _expected_kinds(patient: Patient, now: datetime) -> set[str]:
-    return set(patient.expected_levels.filter(until__gt=now).values_list("kind", flat=True))
+def _expected_triggers(patient: Patient, now: datetime) -> dict[str, dict[str, int | None]]:
+    """Per alert kind, the AMBER triggers marked expected on the patient's active alert of that
+    kind (rule code -> its measure when marked); a kind has at most one running marking (D46)."""
+    marked: dict[str, dict[str, int | None]] = {}
+    for kind, triggers in (
+        ExpectedAmber.objects.running(now)
+        .filter(patient=patient)
+        .values_list("alert__kind", "triggers")
+    ):
+        marked.setdefault(kind, {}).update(triggers)
+    return marked
 
 
 def _apply(
@@ -458,10 +468,23 @@ def _apply(
             continue
         fired = [f for f in evaluation.fired if f.kind == kind]
         alert = ctx.active.get(kind)
-        if level == Level.AMBER and kind in ctx.expected:
-            # A clinician expects this chronic low-grade symptom: fold it, never RED.
-            if alert is not None and _attach(writes, alert, entry_id, fired, now):
-                writes.events.append(_new_event(alert, EventType.SUPPRESSED, {"entry": entry_id}))
+        marked = ctx.expected.get(kind)
+        if (
+            level == Level.AMBER
+            and alert is not None
+            and marked
+            and rules.folds_as_expected(fired, marked)
+        ):
+            # The AMBER triggers a clinician marked expected on this alert, no worse than when
+            # marked (§5.2 [D]): evidence only; no notification, no 24-h persistence escalation.
+            if _attach(writes, alert, entry_id, fired, now):
+                writes.events.append(
+                    _new_event(
+                        alert,
+                        EventType.SUPPRESSED,
+                        {"entry": entry_id, "codes": [f.code for f in fired]},
+                    )
+                )
             continue
         if alert is None:
             alert = Alert.objects.create(

@@ -202,17 +202,20 @@ class ResolveForm(forms.Form):
         _choices(self, "outcome", [("", "Choose an outcome"), *Outcome.choices])
 
 
-class ExpectedLevelForm(forms.Form):
+class ExpectedAmberForm(forms.Form):
+    """Mark the alert's AMBER triggers expected (reference §5.2 [D]): 1 to 7 days, a reason."""
+
     days = forms.IntegerField(
         label="Expected for how many days",
         min_value=1,
         max_value=MAX_EXPECTED_DAYS,
-        initial=7,
-        help_text=f"1 to {MAX_EXPECTED_DAYS} days. AMBER reports of this kind are then folded "
-        "into the alert's history; RED always alerts.",
+        initial=MAX_EXPECTED_DAYS,
+        help_text=f"1 to {MAX_EXPECTED_DAYS} days. Further reports of the same AMBER triggers, no "
+        "worse, are then added to this alert without notifying; a different or worse trigger "
+        "and any RED still alert. Resolving the alert ends the marking.",
     )
     reason = forms.CharField(
-        label="Why it is expected",
+        label="Why they are expected",
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
     )

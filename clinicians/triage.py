@@ -11,8 +11,8 @@ from typing import Any
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from alerts.models import Alert, AlertEvent, AlertEvidence, EventType, ExpectedLevel, Outcome
-from alerts.rules import RISK_FACTOR_TEXT, SOB_TEXT
+from alerts.models import Alert, AlertEvent, AlertEvidence, EventType, ExpectedAmber, Outcome
+from alerts.rules import RISK_FACTOR_TEXT, RULES, SOB_TEXT
 from diary.models import DiaryEntry, EntryGrade, Patient
 from diary.vocabulary import TKI
 
@@ -50,6 +50,22 @@ def triggers(alert: Alert) -> list[Trigger]:
     )
 
 
+# What each rule code means, in one line (docs/alert-rules.md's "condition").
+CONDITIONS = {rule.code: rule.condition for rule in RULES}
+
+
+@dataclass
+class Marking:
+    """A running expected-AMBER marking (§5.2) with its triggers in words."""
+
+    marking: ExpectedAmber
+    triggers: list[tuple[str, str]]  # (rule code, its condition)
+
+    @classmethod
+    def of(cls, marking: ExpectedAmber) -> Marking:
+        return cls(marking, [(code, CONDITIONS.get(code, code)) for code in marking.triggers])
+
+
 @dataclass
 class Context:
     """The patient's treatment context at the time the nurse looks."""
@@ -70,7 +86,7 @@ class Context:
     baseline: list[tuple[str, str]] = field(default_factory=list)
     risk_factors: list[str] = field(default_factory=list)
     brain_metastases: bool = False
-    expected: list[ExpectedLevel] = field(default_factory=list)
+    expected: list[Marking] = field(default_factory=list)
 
 
 def patient_context(patient: Patient, kind: str) -> Context:
@@ -116,9 +132,12 @@ def patient_context(patient: Patient, kind: str) -> Context:
     context.baseline = baseline_rows(patient)
     context.risk_factors = [RISK_FACTOR_TEXT.get(f, f) for f in patient.ild_risk_factors(today)]
     context.brain_metastases = patient.brain_metastases
-    context.expected = list(
-        patient.expected_levels.filter(kind=kind, until__gt=timezone.now()).select_related("set_by")
-    )
+    # The running expected-AMBER markings: of the alert's kind (the alert page), or all of the
+    # patient's (the patient page, kind "").
+    markings = ExpectedAmber.objects.running().filter(patient=patient)
+    if kind:
+        markings = markings.filter(alert__kind=kind)
+    context.expected = [Marking.of(m) for m in markings.select_related("set_by", "alert")]
     return context
 
 
@@ -183,7 +202,9 @@ def describe(event: AlertEvent, users: dict[int, Any]) -> str:
         case EventType.EVIDENCE:
             return "New evidence from a diary entry."
         case EventType.SUPPRESSED:
-            return "A further AMBER report was folded in (the level is expected)."
+            codes = ", ".join(detail.get("codes", []))
+            which = f" ({codes})" if codes else ""
+            return f"A further report of AMBER triggers marked expected was folded in{which}."
         case EventType.ACKNOWLEDGED:
             return "Acknowledged."
         case EventType.ASSIGNED:
@@ -202,10 +223,14 @@ def describe(event: AlertEvent, users: dict[int, Any]) -> str:
             return f"Escalated{to}{note}"
         case EventType.EXPECTED_LEVEL_SET:
             until = str(detail.get("until", ""))[:10]
+            marked = detail.get("codes")
+            what = f"AMBER triggers {', '.join(marked)}" if marked else "AMBER of this kind"
             return (
-                f"AMBER set as expected for {detail.get('days')} days (until {until}): "
+                f"{what} marked expected for {detail.get('days')} days (until {until}): "
                 f"{detail.get('reason', '')}"
             )
+        case EventType.EXPECTED_ENDED:
+            return f"Expected marking ended: {detail.get('why', '')}."
         case EventType.RESOLVED:
             outcome = Outcome(detail["outcome"]).label if detail.get("outcome") else ""
             note = f": {detail['note']}" if detail.get("note") else "."

@@ -92,7 +92,7 @@ ACTION_FORMS: dict[str, Any] = {
     "note": forms.NoteForm,
     "escalate": forms.EscalateForm,
     "resolve": forms.ResolveForm,
-    "expected": forms.ExpectedLevelForm,
+    "expected": forms.ExpectedAmberForm,
 }
 NEEDS_STAFF = {"assign", "escalate"}
 
@@ -112,14 +112,19 @@ def _render_alert(
     bound = bound or {}
     patient = triage.load_patient(alert.patient_id)
     context = triage.patient_context(patient, alert.kind)
+    # This alert's running marking (a resolved alert's was ended with it).
+    context.expected = [m for m in context.expected if m.marking.alert_id == alert.pk]
+    triggers = triage.triggers(alert)
     colleagues = {u.pk: u for u in staff.colleagues()}
     events = list(alert.events.select_related("actor"))
     action_forms = {}
     if staff.can(Can.TRIAGE):
+        # Only AMBER triggers can be marked expected (reference §5.2).
+        markable = any(rule.level == "amber" for t in triggers for rule in t.rules)
         action_forms = {
             name: bound.get(name) or _action_form(name, staff)
             for name in ACTION_FORMS
-            if ACTION_FORMS[name] is not None
+            if ACTION_FORMS[name] is not None and (name != "expected" or markable or name in bound)
         }
         if "assign" in action_forms and not action_forms["assign"].is_bound:
             action_forms["assign"].initial = {"assignee": alert.assigned_to_id or ""}
@@ -130,7 +135,7 @@ def _render_alert(
             "alert": alert,
             "patient": patient,
             "late": alert.overdue_by(),
-            "triggers": triage.triggers(alert),
+            "triggers": triggers,
             "context": context,
             "guidance": guidance.guidance_for(
                 kind=alert.kind, level=alert.level, drug=context.drug
@@ -193,15 +198,13 @@ def alert_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 )
                 done = "Resolved."
             case "expected":
-                lifecycle.set_expected_level(
-                    patient=alert.patient,
-                    kind=alert.kind,
-                    user=user,
-                    days=data["days"],
-                    reason=data["reason"],
-                    alert_id=alert.pk,
+                marking = lifecycle.mark_expected(
+                    alert_id=alert.pk, user=user, days=data["days"], reason=data["reason"]
                 )
-                done = f"AMBER {alert.get_kind_display().lower()} expected for {data['days']} days."
+                done = (
+                    f"AMBER trigger{'s' if len(marking.triggers) != 1 else ''} marked expected "
+                    f"for {data['days']} day{'s' if data['days'] != 1 else ''}."
+                )
     except lifecycle.AlertActionError as exc:
         alert.refresh_from_db()
         return _render_alert(request, alert, {"_error": str(exc)}, status=409)

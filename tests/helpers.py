@@ -121,6 +121,17 @@ def make_alert(
     )
 
 
+def add_amber_evidence(
+    alert: Any, code: str = "gi.amber.diarrhea_g2", measure: int | None = 2
+) -> Any:
+    """An AMBER rule's evidence on an alert (no entry), so its trigger can be marked expected."""
+    from alerts.models import AlertEvidence
+
+    return AlertEvidence.objects.create(
+        alert=alert, code=code, level="amber", reason=f"{code} test evidence", measure=measure
+    )
+
+
 def report(patient: Patient, symptoms: dict[str, Any], **extra: Any) -> Any:
     """Submit a diary entry through the service the API uses (grading and alerts included)."""
     from diary.serializers import EntryInSerializer

@@ -9,6 +9,7 @@ One module per reference section, each with its predicates directly above their 
 - ``proctcae``: §5.4 PRO-CTCAE composites
 - ``cns``: §5.5 CNS watch (brain metastases)
 - ``medication``: §5.6 adherence, loperamide and the time-based missed diary
+- ``measures``: how severe each fired AMBER trigger is (§5.2 expected AMBER)
 - ``combination``: §5.1 two AMBERs make RED, the AMBER-persists-24-h escalation, the channels
   per level
 - ``followups``: the follow-up questions and their tables
@@ -63,6 +64,7 @@ from alerts.rules.combination import (
     PERSISTED_AMBER,
     amber_persisted,
     combine,
+    folds_as_expected,
 )
 from alerts.rules.fever import FEVER_RULES
 from alerts.rules.followups import (
@@ -80,6 +82,7 @@ from alerts.rules.ild import (
     TDXD_SPO2_REST_DROP_RED,
     TDXD_SPO2_REST_RED_AT_OR_BELOW,
 )
+from alerts.rules.measures import MEASURES, measure
 from alerts.rules.medication import (
     MEDICATION_RULES,
     MISSED_DIARY_AFTER_INFUSION_CODE,
@@ -109,6 +112,7 @@ __all__ = [
     "ILD_RULES",
     "LEVEL_RANK",
     "MAX_ASKS",
+    "MEASURES",
     "MAX_EXPECTED_DAYS",
     "MEDICATION_RULES",
     "MISSED_DIARY_AFTER_INFUSION_CODE",
@@ -149,6 +153,8 @@ __all__ = [
     "amber_persisted",
     "evaluate",
     "evaluate_missed_diary",
+    "folds_as_expected",
+    "measure",
 ]
 
 # Every rule, in evaluation order (the order of the fired rules and of an alert's reasons).
@@ -190,7 +196,11 @@ def _normalised(snapshot: Snapshot) -> Snapshot:
 def evaluate(snapshot: Snapshot) -> Evaluation:
     """The rules that fire for `snapshot.current`, combined per §5.1."""
     snapshot = _normalised(snapshot)
-    fired = [hit for rule in RULES if (hit := rule.fire(snapshot)) is not None]
+    fired = [
+        dataclasses.replace(hit, measure=measure(hit.code, snapshot))
+        for rule in RULES
+        if (hit := rule.fire(snapshot)) is not None
+    ]
     levels, raised = combine(fired)
     return Evaluation(
         fired=tuple(fired),

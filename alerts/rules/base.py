@@ -127,6 +127,7 @@ class Fired:
     # caller may fold it as a duplicate for 24 h (§5.2 suppression [D]). RED never is.
     suppressible: bool = False
     trigger: str = ""  # §5.1: the trigger it counts as (Rule.trigger); "" for derived rows
+    measure: int | None = None  # higher is worse: alerts.rules.measures (§5.2 expected AMBER)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,12 @@
-"""§5.1 levels and escalation as data: two AMBER triggers in one report make RED,
-an AMBER still present on a report 24 h after its alert opened becomes RED, how long an AMBER may
-be declared expected, and which channels tell the care team at each level. alerts.pipeline,
-alerts.delivery and alerts.lifecycle apply them; the policy is here.
+"""§5.1 levels and escalation as data: two AMBER triggers in one report make RED, an AMBER still
+present on a report 24 h after its alert opened becomes RED, how long AMBER triggers may be marked
+expected and when a marked one folds (§5.2), and which channels tell the care team at each level.
+alerts.pipeline, alerts.delivery and alerts.lifecycle apply them; the policy is here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from alerts.rules.base import Fired, _max_level
@@ -96,11 +96,28 @@ def amber_persisted(
     )
 
 
-# --- expected levels (alert-fatigue control) ---------------------------------------------------
+# --- expected AMBER triggers (alert-fatigue control, §5.2 "Expected AMBER" [D]) --------------
 
-# Longest a clinician may declare AMBER of a kind "expected" (folded into the audit trail, never
-# RED) before it must be renewed [D].
-MAX_EXPECTED_DAYS = 30
+# A nurse or oncologist may mark the AMBER triggers present on an open alert as expected for at
+# most this many days, with a reason [D].
+MAX_EXPECTED_DAYS = 7
+
+
+def folds_as_expected(fired: Iterable[Fired], marked: Mapping[str, int | None]) -> bool:
+    """True when a report's fired rules of one alert kind are all marked AMBER triggers no worse
+    than when marked (``marked``: rule code -> its measure then), so they are stored as evidence
+    without re-opening, re-notifying or the 24-h persistence escalation. Any RED, any AMBER rule
+    not marked, and a marked one with a higher measure (or one that cannot be compared) alert as
+    usual."""
+    hits = list(fired)
+    return bool(hits) and all(
+        hit.level == AMBER
+        and hit.code in marked
+        and hit.measure is not None
+        and (then := marked[hit.code]) is not None
+        and hit.measure <= then
+        for hit in hits
+    )
 
 
 # --- who is told, by level --------------------------------------------------------------------

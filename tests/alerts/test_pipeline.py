@@ -234,8 +234,8 @@ def test_an_expected_amber_is_folded_but_red_is_never_suppressed(clinic):
     post(client, symptoms={"diarrhea": {"stools_over_baseline": 5}})
     alert = Alert.objects.get(kind="gi")
     nurse = make_staff(clinic)
-    lifecycle.set_expected_level(
-        patient=patient, kind="gi", user=nurse, days=7, reason="chronic G2 on loperamide"
+    lifecycle.mark_expected(
+        alert_id=alert.pk, user=nurse, days=7, reason="chronic G2 on loperamide"
     )
     notifications = Notification.objects.count()
     folded = post(client, symptoms={"diarrhea": {"stools_over_baseline": 5}})
@@ -247,7 +247,7 @@ def test_an_expected_amber_is_folded_but_red_is_never_suppressed(clinic):
     alert.refresh_from_db()
     assert alert.level == "red"
     with pytest.raises(lifecycle.AlertActionError):
-        lifecycle.set_expected_level(patient=patient, kind="gi", user=nurse, days=90, reason="")
+        lifecycle.mark_expected(alert_id=alert.pk, user=nurse, days=90, reason="chronic")
 
 
 def test_a_late_entry_from_an_offline_phone_is_evaluated_in_recorded_order(clinic):

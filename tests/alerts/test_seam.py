@@ -70,15 +70,15 @@ def test_a_green_entry_has_a_green_outcome_with_its_advice(patient, captured) ->
 def test_an_amber_folded_as_expected_is_green_but_keeps_its_rule_codes(captured) -> None:
     clinic = make_clinic()
     patient = enroll(clinic, "zongertinib")[0]
-    lifecycle.set_expected_level(
-        patient=patient, kind="gi", user=make_staff(clinic), days=7, reason="chronic G2"
-    )
+    record_entry(patient, timezone.now(), {"diarrhea": {"stools_over_baseline": 5}})
+    alert = Alert.objects.get(patient=patient)
+    lifecycle.mark_expected(alert_id=alert.pk, user=make_staff(clinic), days=7, reason="chronic")
     entry = record_entry(patient, timezone.now(), {"diarrhea": {"stools_over_baseline": 5}})
     outcome = captured[-1][entry.pk]
     assert (outcome.level, outcome.kinds, outcome.codes) == ("green", {}, ("gi.amber.diarrhea_g2",))
     assert outcome.advice["summary"]["level"] == "green"
     assert entry.alert_level == "green"
-    assert not Alert.objects.filter(patient=patient).exists()
+    assert Alert.objects.filter(patient=patient).count() == 1
 
 
 def test_without_an_evaluator_every_entry_is_green(patient, monkeypatch) -> None:

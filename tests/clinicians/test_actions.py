@@ -3,12 +3,21 @@ an audit event with its actor; bad input or a state that forbids it changes noth
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 
-from alerts.models import Alert, AlertEvent, EventType, ExpectedLevel, Notification, Outcome
+from alerts.models import Alert, AlertEvent, EventType, ExpectedAmber, Notification, Outcome
 from diary.models import StaffRole
-from tests.helpers import enroll, make_alert, make_clinic, make_staff, staff_client
+from tests.helpers import (
+    add_amber_evidence,
+    enroll,
+    make_alert,
+    make_clinic,
+    make_staff,
+    staff_client,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -135,16 +144,32 @@ def test_the_outcomes_are_those_the_issue_lists():
     }
 
 
-def test_set_an_expected_amber_level_for_some_days(nurse, alert):
-    act(nurse, alert, "expected", {"expected-days": "10", "expected-reason": "Chronic G1"})
-    expected = ExpectedLevel.objects.get(patient=alert.patient, kind="gi")
-    assert (expected.level, expected.set_by, expected.reason) == ("amber", nurse, "Chronic G1")
+def test_marking_the_alerts_amber_triggers_expected_records_them_with_the_reason(nurse, alert):
+    add_amber_evidence(alert, "gi.amber.diarrhea_g2", 2)
+    add_amber_evidence(alert, "gi.amber.nausea_intake_decreased", 2)
+    response = act(
+        nurse, alert, "expected", {"expected-days": "7", "expected-reason": "Chronic G2"}
+    )
+    assert response.status_code == 302
+    marking = ExpectedAmber.objects.get(alert=alert)
+    assert (marking.patient, marking.set_by, marking.reason) == (alert.patient, nurse, "Chronic G2")
+    assert marking.triggers == {"gi.amber.diarrhea_g2": 2, "gi.amber.nausea_intake_decreased": 2}
+    assert marking.until - marking.set_at == timedelta(days=7)
     event = last_event(alert)
-    assert (event.type, event.actor, event.detail["days"]) == (
+    assert (event.type, event.actor, event.detail["days"], event.detail["reason"]) == (
         EventType.EXPECTED_LEVEL_SET,
         nurse,
-        10,
+        7,
+        "Chronic G2",
     )
+    assert event.detail["codes"] == ["gi.amber.diarrhea_g2", "gi.amber.nausea_intake_decreased"]
+
+
+def test_an_alert_without_an_amber_trigger_cannot_be_marked_expected(nurse, alert):
+    response = act(nurse, alert, "expected", {"expected-days": "3", "expected-reason": "x"})
+    assert response.status_code == 409
+    assert "no AMBER trigger" in response.content.decode()
+    assert not ExpectedAmber.objects.exists()
 
 
 # --- bad input and forbidden states: a form error, nothing changed ---------------------------
@@ -161,8 +186,11 @@ def test_set_an_expected_amber_level_for_some_days(nurse, alert):
         ("note", {"note-text": "x" * 2001}, "note-text"),
         ("assign", {"assign-assignee": "999999"}, "assign-assignee"),
         ("expected", {"expected-days": "0", "expected-reason": "x"}, "expected-days"),
-        ("expected", {"expected-days": "31", "expected-reason": "x"}, "expected-days"),
+        ("expected", {"expected-days": "8", "expected-reason": "x"}, "expected-days"),
+        ("expected", {"expected-days": "30", "expected-reason": "x"}, "expected-days"),
         ("expected", {"expected-days": "many", "expected-reason": "x"}, "expected-days"),
+        ("expected", {"expected-days": "7", "expected-reason": ""}, "expected-reason"),
+        ("expected", {"expected-days": "7", "expected-reason": "   "}, "expected-reason"),
     ],
 )
 def test_invalid_input_is_a_form_error_and_changes_nothing(nurse, alert, action, body, field):
@@ -173,7 +201,7 @@ def test_invalid_input_is_a_form_error_and_changes_nothing(nurse, alert, action,
     assert list(AlertEvent.objects.filter(alert=alert).values_list("pk", flat=True)) == before
     alert.refresh_from_db()
     assert (alert.status, alert.assigned_to, alert.outcome) == ("open", None, "")
-    assert not ExpectedLevel.objects.exists()
+    assert not ExpectedAmber.objects.exists()
 
 
 def test_a_colleague_from_another_clinic_cannot_be_assigned(nurse, alert):
@@ -191,6 +219,7 @@ def test_a_colleague_from_another_clinic_cannot_be_assigned(nurse, alert):
         ("resolve", {"resolve-outcome": "advice_given"}),
         ("escalate", {"escalate-to": ""}),
         ("assign", {"assign-assignee": ""}),
+        ("expected", {"expected-days": "3", "expected-reason": "chronic"}),
     ],
 )
 def test_an_action_the_alerts_state_forbids_is_a_409_with_the_reason(nurse, alert, action, body):

@@ -28,6 +28,7 @@ from clinicians import live
 from diary.models import Clinic, StaffRole
 from tests.helpers import (
     PASSWORD,
+    add_amber_evidence,
     enroll,
     enrolled_client,
     entry_body,
@@ -378,8 +379,9 @@ LIFECYCLE: dict[str, Callable[[Alert, Any], Any]] = {
     "resolved": lambda a, u: lifecycle.resolve_alert(
         alert_id=a.pk, user=u, outcome=Outcome.ADVICE_GIVEN
     ),
-    "expected_level_set": lambda a, u: lifecycle.set_expected_level(
-        patient=a.patient, kind=a.kind, user=u, days=3, reason="chronic"
+    "expected_level_set": lambda a, u: (
+        add_amber_evidence(a),
+        lifecycle.mark_expected(alert_id=a.pk, user=u, days=3, reason="chronic"),
     ),
 }
 

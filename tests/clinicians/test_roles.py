@@ -8,7 +8,14 @@ import pytest
 from alerts.models import AlertEvent
 from clinicians.access import ROLE_CAPABILITIES, Can
 from diary.models import StaffRole
-from tests.helpers import enroll, make_alert, make_clinic, make_staff, staff_client
+from tests.helpers import (
+    add_amber_evidence,
+    enroll,
+    make_alert,
+    make_clinic,
+    make_staff,
+    staff_client,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -40,9 +47,11 @@ ACTIONS = [
 def world():
     clinic = make_clinic("AAA")
     patient, _ = enroll(clinic, subject_id="AAA-001")
+    alert = make_alert(patient)
+    add_amber_evidence(alert)  # a trigger to mark expected
     return {
         "clinic": clinic,
-        "alert": make_alert(patient),
+        "alert": alert,
         "staff": {role: make_staff(clinic, role) for role in StaffRole.values},
     }
 

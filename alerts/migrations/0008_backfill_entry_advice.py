@@ -23,7 +23,7 @@ def backfill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("alerts", "0006_alert_clinic_indexes"),
+        ("alerts", "0007_expected_amber_replaces_expected_level"),
         ("diary", "0008_entry_advice_and_overrides_by_level"),
     ]
 
