@@ -29,7 +29,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_noop, ngettext
 
 from diary import push, questionnaires
 from diary.models import (
@@ -47,14 +48,16 @@ MAX_DEVICES_PER_PATIENT = 5  # [D] older registrations beyond this are dropped
 MESSAGES = {
     ReminderKind.DIARY: push.PushMessage(
         title="ToxWatch",
-        body="How are you today? Your diary is waiting.",
+        body=gettext_noop("How are you today? Your diary is waiting."),
         kind="diary",
         collapse_key="diary",
     ),
     ReminderKind.MISSED_DOSE: push.PushMessage(
         title="ToxWatch",
-        body="About a missed tablet: take your next dose at the usual time. Never take two "
-        "doses together. Open the app for details.",
+        body=gettext_noop(
+            "About a missed tablet: take your next dose at the usual time. Never take two "
+            "doses together. Open the app for details."
+        ),
         kind="missed_dose",
         collapse_key="missed_dose",
     ),
@@ -62,9 +65,10 @@ MESSAGES = {
 
 
 def questionnaire_message(count: int) -> push.PushMessage:
-    body = (
-        "You have a questionnaire due." if count == 1 else f"You have {count} questionnaires due."
-    )
+    """In the active language (``remind_patient`` activates the patient's)."""
+    body = ngettext(
+        "You have a questionnaire due.", "You have %(count)d questionnaires due.", count
+    ) % {"count": count}
     return push.PushMessage(
         title="ToxWatch", body=body, kind="questionnaires", collapse_key="questionnaires"
     )
@@ -188,11 +192,12 @@ def remind_patient(*, patient: Patient, now: datetime | None = None) -> list[str
     for log in _claim(patient, wanted, now):
         by_kind.setdefault(log.kind, []).append(log)
     for kind, logs in by_kind.items():
-        message = (
-            questionnaire_message(len(due))
-            if kind == ReminderKind.QUESTIONNAIRE
-            else MESSAGES[ReminderKind(kind)]
-        )
+        with translation.override(patient.language):
+            message = (
+                questionnaire_message(len(due))
+                if kind == ReminderKind.QUESTIONNAIRE
+                else MESSAGES[ReminderKind(kind)]
+            )
         delivered = push.send_to_patient(
             patient=patient, message=message, key=f"reminder-{logs[0].pk}"
         )

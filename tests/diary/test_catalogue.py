@@ -217,4 +217,4 @@ def test_the_patient_can_change_their_language_and_nothing_else(clinic):
 def test_the_catalogue_languages_are_the_patient_language_choices():
     from diary.models import Language
 
-    assert catalogue.LANGUAGES == tuple(Language.values)
+    assert tuple(Language.values) == catalogue.LANGUAGES
