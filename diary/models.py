@@ -110,7 +110,11 @@ class Patient(models.Model):
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
     brain_metastases = models.BooleanField(default=False)
     # What the patient reads (app, catalogue, reminders): diary.catalogue.LANGUAGES (issue 16).
-    language = models.CharField(max_length=10, choices=Language.choices, default=Language.EN)
+    # db_default: rows written by code that predates the field (older processes during a
+    # deploy, historical models in migrations) get English too.
+    language = models.CharField(
+        max_length=10, choices=Language.choices, default=Language.EN, db_default=Language.EN
+    )
 
     # T-DXd ILD risk factors (reference §3.1 [V]); age <65 and baseline SpO2 <95% are derived.
     renal_impairment = models.BooleanField("moderate/severe renal impairment", default=False)
@@ -741,6 +745,7 @@ class ReminderKind(models.TextChoices):
     DIARY = "diary", "Diary due"
     QUESTIONNAIRE = "questionnaire", "Questionnaire due"
     MISSED_DOSE = "missed_dose", "Missed dose"
+    FOLLOWUP = "followup", "Follow-up question"
 
 
 class ReminderLog(models.Model):

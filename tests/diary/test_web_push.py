@@ -195,3 +195,30 @@ def test_a_care_team_message_push_is_translated_too(push_service, vapid):
         http_ece.decrypt(body, private_key=key, auth_secret=auth, version="aes128gcm")
     )
     assert payload["body"] == "Su equipo médico tiene un mensaje para usted. Abra ToxWatch ahora."
+
+
+def test_each_ask_of_a_follow_up_question_reaches_the_browser_once(push_service, vapid):
+    from django.utils import timezone
+
+    from diary.models import FollowUp
+
+    patient, key, auth = subscribed_patient(push_service, "zh-hans")
+    followup = FollowUp.objects.create(
+        patient=patient,
+        code="diarrhea_recheck_24h",
+        terms=["diarrhea"],
+        due_at=timezone.now(),
+        asked_count=1,
+    )
+    noon = datetime(2026, 3, 2, 11, 0, tzinfo=UTC)  # 12:00 in Paris: no diary reminder yet
+    assert reminders.remind_patient(patient=patient, now=noon) == ["followup"]
+    assert reminders.remind_patient(patient=patient, now=noon) == []  # the same ask: once
+    FollowUp.objects.filter(pk=followup.pk).update(asked_count=2)
+    assert reminders.remind_patient(patient=patient, now=noon) == ["followup"]
+    assert len(push_service.requests) == 2
+    body = push_service.requests[0][2]
+    payload = json.loads(
+        http_ece.decrypt(body, private_key=key, auth_secret=auth, version="aes128gcm")
+    )
+    assert payload["body"] == "您的医护团队想了解您现在的情况。请打开您的日记。"
+    assert payload["kind"] == "diary"
