@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.templatetags.static import static
 from django.utils import translation
 from django.views.decorators.cache import cache_control
@@ -72,6 +73,13 @@ def _html(request: HttpRequest) -> str:
     )
 
 
+def static_urls() -> list[str]:
+    """Each file's URL, and in production also its unhashed name: the hashed main.js imports
+    its sibling modules by their plain names (``./api.js``), which WhiteNoise also serves."""
+    plain = [f"/{settings.STATIC_URL.strip('/')}/{name}" for name in STATIC_FILES]
+    return list(dict.fromkeys([*(static(name) for name in STATIC_FILES), *plain]))
+
+
 @require_GET
 @cache_control(no_cache=True)
 def shell(request: HttpRequest) -> HttpResponse:
@@ -92,7 +100,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
                     "/app/",
                     "/app/manifest.webmanifest",
                     *[f"/app/i18n/{lang}.json" for lang in LANGUAGES],
-                    *[static(name) for name in STATIC_FILES],
+                    *static_urls(),
                 ]
             ),
             "icon": static("patientapp/icons/icon-192.png"),
@@ -141,7 +149,7 @@ def manifest(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
-def ui_strings(request: HttpRequest, lang: str) -> HttpResponse:
+def ui_strings(request: HttpRequest, lang: str) -> HttpResponseBase:
     """The app's own strings (djangojs domain) in one language, for offline use."""
     language = supported_language(lang) or "en"
     with translation.override(language):

@@ -215,3 +215,112 @@ def test_switching_the_language_changes_the_labels_and_is_stored_for_reminders(
     assert_accessible(page, "diary in Chinese")
     patient.refresh_from_db()
     assert patient.language == "zh-hans"
+
+
+def test_readme_screenshots_of_the_app_at_phone_size(phone: Any, app: AppServer) -> None:
+    """The README's pictures (make screenshots copies them to docs/screenshots/); each screen
+    shown is also checked by axe-core."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.helpers import record_entry
+
+    patient, code = new_patient("trastuzumab_deruxtecan", brain_metastases=True)
+    page = open_app(phone)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "app-welcome.png"))
+    enrol(page, code)
+    patient.refresh_from_db()
+    now = timezone.now()
+    for day in range(10, 0, -1):
+        record_entry(
+            patient,
+            now - timedelta(days=day),
+            {
+                "fever": {
+                    "temp_c": [36.6, 36.8, 37.1, 36.9, 37.0, 36.7, 37.2, 37.4, 37.1, 36.9][day - 1]
+                },
+                "hypoxia": {"spo2_rest": 97 - (day % 3), "spo2_exertion": 94},
+                "dyspnea": {"sob_exertion": "none"},
+            },
+        )
+    page.get_by_role("link", name="Start today's diary").click()
+    expect(page.get_by_role("heading", name="Breathlessness")).to_be_visible()
+    page.get_by_label("With moderate effort (stairs, walking fast)").check()
+    page.screenshot(path=str(ARTIFACTS / "app-diary.png"))
+    page.locator("#nav").get_by_role("link", name="History").click()
+    expect(page.locator("figure.chart")).to_have_count(2)
+    assert_accessible(page, "history with charts")
+    page.screenshot(path=str(ARTIFACTS / "app-history.png"))
+
+    phone.set_offline(True)
+    start_diary(page)
+    while page.locator("section.term h1").inner_text() != "Seizure (fit)":
+        page.get_by_role("button", name="Skip").click()
+    page.get_by_label("Whole body, or lost awareness").check()
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("heading", name="Call now")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "app-call.png"))
+    page.get_by_role("link", name="Back to the app").click()
+    phone.set_offline(False)
+
+    page.locator("#nav").get_by_role("link", name="Settings").click()
+    page.get_by_label("Language").select_option("es")
+    page.locator("#nav").get_by_role("link", name="Diario").click()
+    expect(page.get_by_role("heading", name="Falta de aire")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "app-diary-es.png"))
+
+
+def test_the_app_s_call_now_check_agrees_with_the_server_s_data_on_every_row(
+    phone: Any, app: AppServer
+) -> None:
+    """diary.js `callNowFired` reads the catalogue's rows as diary/call_now.py does: the same
+    answers fire the same rows (each row's threshold, a calmer value, wrong types)."""
+    from diary import call_now
+    from tests.diary.test_call_now import example_answer
+
+    rows = [row.as_dict() for row in call_now.CALL_NOW]
+    cases: list[dict[str, Any]] = []
+    for row in call_now.CALL_NOW:
+        answer = example_answer(row)
+        for value in (answer, "text", None, not answer if isinstance(answer, bool) else 0):
+            cases.append({row.term: {row.field: value}})
+        if row.op in {"at_least", "at_most", "below"}:
+            step = -0.1 if row.op == "at_least" else 1
+            cases.append({row.term: {row.field: answer + step}})
+    page = open_app(phone)
+    fired = page.evaluate(
+        """async ({rows, cases}) => {
+            const {callNowFired} = await import("/static/patientapp/js/diary.js");
+            return cases.map(c => callNowFired({call_now: rows}, c)
+                .map(r => `${r.term}.${r.field}.${r.op}`));
+        }""",
+        {"rows": rows, "cases": cases},
+    )
+    # All rows, unfiltered: the server filters them by drug before the app gets them.
+    expected = [
+        [
+            f"{r.term}.{r.field}.{r.op}"
+            for r in call_now.CALL_NOW
+            if r.field in case.get(r.term, {}) and r.matches(case[r.term][r.field])
+        ]
+        for case in cases
+    ]
+    assert fired == expected
+    assert any(fired), "some cases fire"
+
+
+def test_a_scanned_link_or_bare_code_gives_the_enrolment_code(phone: Any, app: AppServer) -> None:
+    page = open_app(phone)
+    codes = page.evaluate(
+        """async () => {
+            const {codeFrom} = await import("/static/patientapp/js/scan.js");
+            return [
+              codeFrom(" 7D5H-2KVP-RQW9 "),
+              codeFrom("https://clinic.example/app/#code=7D5H-2KVP-RQW9"),
+              codeFrom("https://clinic.example/app/?code=7D5H-2KVP-RQW9&x=1"),
+            ];
+        }"""
+    )
+    assert codes == ["7D5H-2KVP-RQW9"] * 3

@@ -85,6 +85,12 @@ export async function updateSyncState() {
   if (!element) return;
   const waiting = (await outbox.pending()).length;
   const online = navigator.onLine;
+  element.dataset.waiting = String(waiting);
+  element.dataset.online = String(online);
+  if (!app.session && !waiting) {
+    element.textContent = online ? "" : gettext("Offline");
+    return;
+  }
   let text;
   if (waiting) {
     text = ngettext(
@@ -96,8 +102,6 @@ export async function updateSyncState() {
     text = gettext("Everything is sent");
   }
   element.textContent = online ? text : `${gettext("Offline")} · ${text}`;
-  element.dataset.waiting = String(waiting);
-  element.dataset.online = String(online);
 }
 
 async function sendOutbox() {
@@ -275,16 +279,18 @@ export async function route() {
   return (ROUTES[name] || ROUTES.home)();
 }
 
-export async function signedIn(session) {
+export async function signedIn(session, { enrolled = false } = {}) {
   app.session = session;
   await kv.set("session", session);
   await refreshMe();
-  if (app.me && app.me.language && app.me.language !== app.lang && !(await kv.get("lang_chosen"))) {
-    app.lang = app.me.language;
-    await kv.set("lang", app.lang);
-    await load(app.lang);
-  } else if (app.me && app.me.language !== app.lang) {
-    await kv.set("language_pending", app.lang);
+  const stored = app.me && app.me.language;
+  if (enrolled || (await kv.get("lang_chosen"))) {
+    // A new account, or a language picked on this phone: the patient's language from now on.
+    if (stored !== app.lang) await kv.set("language_pending", app.lang);
+  } else if (stored && stored !== app.lang) {
+    app.lang = stored;
+    await kv.set("lang", stored);
+    await load(stored);
   }
   await refreshCatalogue();
   // The other languages too, so that switching works offline.

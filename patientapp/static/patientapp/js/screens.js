@@ -107,7 +107,10 @@ export function welcome(app) {
           problem.textContent = "";
           try {
             const data = await publicCall("auth/enroll/", { code: code.value.trim(), password: password.value });
-            await main.signedIn({ access: data.access, refresh: data.refresh, subject_id: data.subject_id });
+            await main.signedIn(
+              { access: data.access, refresh: data.refresh, subject_id: data.subject_id },
+              { enrolled: true },
+            );
           } catch (error) {
             problem.textContent = errorText(error);
           }
