@@ -25,6 +25,8 @@ fi
 # events (docs/decisions.md). Persistent database connections are off under ASGI, as Django
 # asks. DEBUG serves static files through config/asgi.py as runserver did.
 addr="${TOXWATCH_ADDR:-127.0.0.1:8000}"
+echo "Patient app: http://${addr}/app/  (enrol DEMO-012 with the code printed above; on a phone,"
+echo "  serve over HTTPS for offline use and reminders: see docs/operations.md)"
 DJANGO_CONN_MAX_AGE=0 "$BIN/uvicorn" config.asgi:application --host "${addr%:*}" \
   --port "${addr##*:}" --lifespan off --timeout-graceful-shutdown 3 &
 pids+=($!)
