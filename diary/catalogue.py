@@ -122,6 +122,58 @@ def _term(spec: TermSpec) -> dict[str, Any]:
     }
 
 
+TKI_MEDICATIONS = ("tki_doses_taken", "tki_doses_missed", "tki_dose_vomited", "missed_dose_reason")
+
+
+def medication_fields() -> list[dict[str, Any]]:
+    """The entry's `medications`, described from the serializer that validates them, so the
+    two cannot drift apart (kinds, ranges and lengths are its own)."""
+    from rest_framework import serializers
+
+    from diary.serializers import MedicationsSerializer
+
+    fields = []
+    for name, field in MedicationsSerializer().fields.items():
+        spec: dict[str, Any] = {
+            "name": name,
+            "label": str(catalogue_text.MEDICATION_LABELS[name]),
+            "help": str(catalogue_text.MEDICATION_HELP.get(name, "")),
+            "primary": False,
+            "choices": [],
+            "minimum": None,
+            "maximum": None,
+            "unit": "",
+            "step": None,
+            "max_length": None,
+            "lower_is_worse": False,
+        }
+        if isinstance(field, serializers.BooleanField):
+            spec["kind"] = "bool"
+        elif isinstance(field, serializers.IntegerField):
+            spec.update(kind="int", step=1)
+        elif isinstance(field, serializers.DecimalField):
+            spec.update(kind="number", step=10 ** -(field.decimal_places or 0))
+        else:
+            spec.update(kind="text", max_length=getattr(field, "max_length", None))
+        if spec["kind"] in {"int", "number"}:
+            low, high = getattr(field, "min_value", None), getattr(field, "max_value", None)
+            spec["minimum"] = float(low) if low is not None else None
+            spec["maximum"] = float(high) if high is not None else None
+        if name == "loperamide_mg":
+            spec["unit"] = "mg"
+        fields.append(spec)
+    return fields
+
+
+def medications_to_ask(drug_class: str | None) -> list[str]:
+    """Loperamide for everyone (the app asks it when diarrhoea is reported: §5.6 counts its
+    daily total); the TKI doses for patients on an oral TKI (§5.6 adherence) [D]."""
+    names = ["loperamide_mg"]
+    if drug_class == "tki":
+        names += list(TKI_MEDICATIONS)
+    return names
+
+
 def self_reported_terms() -> list[TermSpec]:
     return [spec for spec in TERMS.values() if spec.self_reportable]
 
@@ -139,6 +191,11 @@ def build(*, language: str, patient: Patient | None) -> dict[str, Any]:
             "translation_status": TRANSLATION_STATUS[language],
             "terms": [_term(spec) for spec in self_reported_terms()],
             "ask_today": report_terms_for(patient) if patient is not None else [],
+            "medications": {
+                "label": str(catalogue_text.MEDICATIONS_TITLE),
+                "fields": medication_fields(),
+                "ask": medications_to_ask(course.drug_class if course is not None else None),
+            },
             "call_now": [
                 row.as_dict()
                 for row in call_now.CALL_NOW

@@ -33,6 +33,21 @@ class CatalogueFieldSerializer(serializers.Serializer):
     lower_is_worse = serializers.BooleanField()
 
 
+class MedicationFieldSerializer(CatalogueFieldSerializer):
+    kind = serializers.ChoiceField(choices=["bool", "int", "number", "text"])
+    max_length = serializers.IntegerField(allow_null=True, help_text="For `text`.")
+
+
+class MedicationsOutSerializer(serializers.Serializer):
+    label = serializers.CharField()  # type: ignore[assignment]  # the contract's field name
+    fields = MedicationFieldSerializer(many=True)  # type: ignore[assignment]  # the contract's field name
+    ask = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The medication fields to ask this patient (loperamide when diarrhoea is "
+        "reported; TKI doses on an oral TKI).",
+    )
+
+
 class CatalogueTermSerializer(serializers.Serializer):
     term = serializers.CharField()
     label = serializers.CharField(help_text="The screen's title, in the catalogue's language.")  # type: ignore[assignment]  # the contract's field name
@@ -81,6 +96,7 @@ class CatalogueSerializer(serializers.Serializer):
         child=serializers.CharField(),
         help_text="The terms to ask this patient today, in order (as /me `report_terms`).",
     )
+    medications = MedicationsOutSerializer(help_text="The entry's `medications` fields.")
     call_now = CallNowSerializer(
         many=True,
         help_text="Answers that on their own mean RED for this patient: show the call screen "

@@ -102,6 +102,23 @@ FIELD_HELP: dict[tuple[str, str], Promise] = {
     ("dry_skin", "bsa_pct"): _("The palm of your hand is about 1% of your skin."),
 }
 
+# The entry's `medications` (../shared/api.md), asked after the symptoms.
+MEDICATIONS_TITLE = _("Your medicines")
+MEDICATION_LABELS: dict[str, Promise] = {
+    "loperamide_mg": _("How many mg of loperamide (Imodium) have you taken in the last 24 hours?"),
+    "tki_doses_taken": _(
+        "How many doses of your cancer tablets have you taken since your last diary?"
+    ),
+    "tki_doses_missed": _(
+        "How many doses of your cancer tablets have you missed since your last diary?"
+    ),
+    "tki_dose_vomited": _("Did you vomit soon after taking a dose?"),
+    "missed_dose_reason": _("If you missed a dose, why?"),
+}
+MEDICATION_HELP: dict[str, Promise] = {
+    "tki_dose_vomited": _("Do not take that dose again: take the next one at the usual time."),
+}
+
 # Reference §5.8 [D: wording needs clinical sign-off]. {phone}: the clinic's 24-hour line.
 LEVEL_MESSAGES: dict[str, Promise] = {
     "red": _("Call now."),

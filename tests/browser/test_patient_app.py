@@ -324,3 +324,30 @@ def test_a_scanned_link_or_bare_code_gives_the_enrolment_code(phone: Any, app: A
         }"""
     )
     assert codes == ["7D5H-2KVP-RQW9"] * 3
+
+
+def test_a_tki_patient_reports_loperamide_and_missed_doses_after_diarrhoea(
+    phone: Any, app: AppServer
+) -> None:
+    patient, code = new_patient("zongertinib")
+    page = open_app(phone)
+    enrol(page, code)
+    start_diary(page)
+    expect(page.get_by_role("heading", name="Diarrhoea (loose or watery stools)")).to_be_visible()
+    page.get_by_label("How many more stools than usual in the last 24 hours?").fill("2")
+    page.get_by_role("button", name="Next").click()
+    while page.locator("section.term h1").inner_text() != "Your medicines":
+        page.get_by_role("button", name="Skip").click()
+    assert_accessible(page, "medicines")
+    page.get_by_label(re.compile("mg of loperamide")).fill("4")
+    page.get_by_label(re.compile("have you missed since")).fill("1")
+    page.get_by_label("If you missed a dose, why?").fill("forgot")
+    page.get_by_role("button", name="Finish").click()
+    expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+    entry = DiaryEntry.objects.get(patient=patient)
+    assert entry.symptoms == {"diarrhea": {"stools_over_baseline": 2}}
+    assert entry.medications == {
+        "loperamide_mg": 4,
+        "tki_doses_missed": 1,
+        "missed_dose_reason": "forgot",
+    }

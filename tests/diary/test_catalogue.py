@@ -218,3 +218,34 @@ def test_the_catalogue_languages_are_the_patient_language_choices():
     from diary.models import Language
 
     assert tuple(Language.values) == catalogue.LANGUAGES
+
+
+def test_the_medications_are_those_the_entry_accepts_and_tki_doses_are_asked_on_a_tki(clinic):
+    from diary.serializers import MedicationsSerializer
+
+    _, tki = enrolled_client(clinic, "sevabertinib")
+    data = get(tki)["medications"]
+    assert [f["name"] for f in data["fields"]] == list(MedicationsSerializer().fields)
+    kinds = {f["name"]: f["kind"] for f in data["fields"]}
+    assert kinds == {
+        "loperamide_mg": "number",
+        "tki_doses_taken": "int",
+        "tki_doses_missed": "int",
+        "tki_dose_vomited": "bool",
+        "missed_dose_reason": "text",
+    }
+    loperamide = data["fields"][0]
+    assert (loperamide["minimum"], loperamide["maximum"], loperamide["step"]) == (0, 100, 0.1)
+    assert data["ask"] == ["loperamide_mg", *catalogue.TKI_MEDICATIONS]
+    _, adc = enrolled_client(clinic, "trastuzumab_deruxtecan")
+    assert get(adc)["medications"]["ask"] == ["loperamide_mg"]
+
+
+@pytest.mark.parametrize("language", ["es", "zh-hans"])
+def test_the_medication_questions_are_translated(clinic, language):
+    _, client = enrolled_client(clinic, "zongertinib")
+    english = get(client, lang="en")["medications"]
+    other = get(client, lang=language)["medications"]
+    assert other["label"] != english["label"]
+    for en_field, field in zip(english["fields"], other["fields"], strict=True):
+        assert field["label"] != en_field["label"], field["name"]

@@ -99,6 +99,23 @@ function numberField(term, field, current, onChange) {
   );
 }
 
+function textField(term, field, current, onChange) {
+  const id = fieldId(term, field.name);
+  return h(
+    "div",
+    { class: "field" },
+    h("label", { for: id }, field.label),
+    field.help ? h("p", { class: "help" }, field.help) : null,
+    h("input", {
+      id,
+      type: "text",
+      maxlength: field.max_length || 500,
+      value: current || "",
+      on: { input: (event) => onChange(event.target.value.trim() || undefined) },
+    }),
+  );
+}
+
 export function termScreen({ term, index, total, answers, carer, onBack, onNext, onSkip, onFinish }) {
   const invalid = new Set();
   const current = { ...answers };
@@ -117,6 +134,7 @@ export function termScreen({ term, index, total, answers, carer, onBack, onNext,
       return radios(term.term, field, options, current[field.name], set);
     }
     if (field.kind === "choice") return radios(term.term, field, field.choices, current[field.name], set);
+    if (field.kind === "text") return textField(term.term, field, current[field.name], set);
     return numberField(term.term, field, current[field.name], set);
   });
   const problem = h("p", { class: "error", role: "alert" });

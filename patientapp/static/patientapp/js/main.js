@@ -171,39 +171,59 @@ export async function saveEntry(symptoms, extra = {}) {
 
 // --- the diary ----------------------------------------------------------------------------
 
+const MEDICATIONS = "medications";
+
+/** The medicines screen: loperamide when diarrhoea was reported, TKI doses on a TKI. */
+function medicationsTerm(catalogue, answers) {
+  const meds = catalogue.medications;
+  if (!meds) return null;
+  const diarrhoea = answers.diarrhea && Object.values(answers.diarrhea).some((v) => v && v !== "none");
+  const wanted = meds.ask.filter((name) => name !== "loperamide_mg" || diarrhoea);
+  const fields = meds.fields.filter((field) => wanted.includes(field.name));
+  return fields.length ? { term: MEDICATIONS, label: meds.label, fields } : null;
+}
+
 export async function startDiary() {
   const catalogue = app.catalogue;
   const terms = Object.fromEntries(catalogue.terms.map((t) => [t.term, t]));
   const order = (catalogue.ask_today || []).filter((name) => terms[name]);
   const answers = {};
+  let medications = {};
   const step = (index) => {
-    if (index >= order.length) return finish();
-    const term = terms[order[index]];
+    const meds = index >= order.length ? medicationsTerm(catalogue, answers) : null;
+    const total = order.length + (medicationsTerm(catalogue, answers) ? 1 : 0);
+    if (index >= order.length && (!meds || index > order.length)) return finish();
+    const term = meds || terms[order[index]];
+    const isMeds = term.term === MEDICATIONS;
+    const keep = (current) => {
+      if (isMeds) medications = current;
+      else if (Object.keys(current).length) answers[term.term] = current;
+      else delete answers[term.term];
+    };
     return termScreen({
       term,
       index,
-      total: order.length,
-      answers: answers[term.term] || {},
+      total: Math.max(total, index + 1),
+      answers: isMeds ? medications : answers[term.term] || {},
       carer: app.carer,
       onBack: (current) => {
-        if (Object.keys(current).length) answers[term.term] = current;
+        keep(current);
         step(index - 1);
       },
       onSkip: () => {
-        delete answers[term.term];
+        keep({});
         step(index + 1);
       },
       onFinish: (current) => {
-        if (Object.keys(current).length) answers[term.term] = current;
+        keep(current);
         return finish();
       },
       onNext: async (current) => {
-        if (Object.keys(current).length) answers[term.term] = current;
-        else delete answers[term.term];
-        const fired = callNowFired(catalogue, { [term.term]: current });
+        keep(current);
+        const fired = isMeds ? [] : callNowFired(catalogue, { [term.term]: current });
         if (fired.length) {
           // A call-now answer: save what is answered so far and show the call screen at once.
-          const { answer } = await saveEntry({ ...answers });
+          const { answer } = await saveEntry({ ...answers }, extra());
           screens.callScreen(app, fired.map((row) => row.kind), answer);
           return;
         }
@@ -211,13 +231,14 @@ export async function startDiary() {
       },
     });
   };
+  const extra = () => (Object.keys(medications).length ? { medications: { ...medications } } : {});
   const finish = async () => {
-    if (!Object.keys(answers).length) {
+    if (!Object.keys(answers).length && !Object.keys(medications).length) {
       screens.message(app, gettext("Nothing to save"), gettext("You did not answer any question."));
       return;
     }
     const fired = callNowFired(catalogue, answers);
-    const { entry, answer } = await saveEntry({ ...answers });
+    const { entry, answer } = await saveEntry({ ...answers }, extra());
     if (fired.length || (answer && answer.alert_level === "red")) {
       screens.callScreen(app, fired.map((row) => row.kind), answer);
     } else {
