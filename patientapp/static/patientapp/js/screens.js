@@ -358,8 +358,12 @@ function questionnaire(app, due) {
           answers: Object.fromEntries(definition.items.filter(enabled).filter((i) => i.code in answers).map((i) => [i.code, answers[i.code]])),
         };
         try {
-          await call("questionnaires/responses/", { method: "POST", body });
-          message(app, gettext("Thank you"), gettext("Your answers were sent to your care team."));
+          const { data } = await call("questionnaires/responses/", { method: "POST", body });
+          // A response's answer carries the alert level and advice once the server gives them
+          // (reference §5.4): RED opens the call screen, as after a diary entry.
+          if (data && data.alert_level === "red") callScreen(app, [], data);
+          else if (data && data.alert_level) adviceScreen(app, null, data);
+          else message(app, gettext("Thank you"), gettext("Your answers were sent to your care team."));
         } catch (error) {
           problem.textContent = errorText(error);
         }
