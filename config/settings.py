@@ -334,8 +334,8 @@ TOXWATCH_MAX_FUTURE_SKEW = timedelta(minutes=5)
 # Push notifications to patients' phones: the backend class (dotted path; the default logs),
 # the local quiet hours (start-end, may span midnight) and the local hour of the diary reminder.
 TOXWATCH_PUSH_BACKEND = os.environ.get("TOXWATCH_PUSH_BACKEND", "diary.push.ConsoleBackend")
-# Web Push for the patient web app (/app/): the VAPID key pair (base64url, the raw P-256 private
-# key and the uncompressed public key, as `vapid --gen` or docs/operations.md make them) and a
+# Web Push for the patient web app (/app/): the VAPID key pair (base64url: the raw P-256 private
+# key and the uncompressed public key, as `python manage.py webpush_keys` prints them) and a
 # contact for the push services. Without keys the app offers no reminders.
 TOXWATCH_VAPID_PUBLIC_KEY = os.environ.get("TOXWATCH_VAPID_PUBLIC_KEY", "")
 TOXWATCH_VAPID_PRIVATE_KEY = os.environ.get("TOXWATCH_VAPID_PRIVATE_KEY", "")
