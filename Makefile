@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test check lint typecheck schema schema-check migrations-check bench screenshots clean
+.PHONY: install run test check lint typecheck schema schema-check migrations-check bench screenshots messages clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PY)" || { echo "ToxWatch needs Python 3.12 or newer (python3.12 or python3.13 on PATH)."; exit 1; }
@@ -17,7 +17,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Migrate, seed the demo clinic DEMO, print the logins, and serve on http://127.0.0.1:8000.
+## Migrate, seed the demo clinic DEMO, print the logins, and serve on http://127.0.0.1:8000
+## (the patient app on http://127.0.0.1:8000/app/).
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
@@ -55,7 +56,19 @@ schema-check:
 screenshots: install
 	TOXWATCH_BROWSER=1 $(BIN)/python -m pytest tests/browser -q
 	cp test-artifacts/browser/queue.png test-artifacts/browser/alert.png \
-		test-artifacts/browser/patient.png docs/screenshots/
+		test-artifacts/browser/patient.png test-artifacts/browser/app-*.png docs/screenshots/
+
+## Re-extract the patient texts (diary: catalogue, pushes; patientapp: the app's strings) into
+## the .po files and compile them. The compiled .mo files are committed, so that a fresh clone
+## runs without gettext tools (docs/decisions.md D49); run this after changing a patient text.
+messages: install
+	$(BIN)/python -m diary.vocabulary_messages > diary/catalogue_vocabulary.py
+	cd diary && ../$(BIN)/django-admin makemessages --settings=config.settings --pythonpath=.. \
+		-l es -l zh_Hans --no-location
+	cd patientapp && ../$(BIN)/django-admin makemessages --settings=config.settings --pythonpath=.. \
+		-d djangojs -l es -l zh_Hans --no-location --ignore='templates/*'
+	cd diary && ../$(BIN)/django-admin compilemessages --settings=config.settings --pythonpath=..
+	cd patientapp && ../$(BIN)/django-admin compilemessages --settings=config.settings --pythonpath=..
 
 ## Benchmarks (not tests): each prints its figures and how to reproduce them.
 bench: install

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "diary",
     "alerts",
     "clinicians",
+    "patientapp",
 ]
 
 MIDDLEWARE = [
@@ -248,6 +249,9 @@ if REDIS_URL:
 
 # --- i18n, static ---------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
+# What patients read (the app, the catalogue, reminders): diary.catalogue.LANGUAGES. Staff pages
+# stay in LANGUAGE_CODE (no LocaleMiddleware): the language is chosen per patient, not per request.
+LANGUAGES = [("en", "English"), ("es", "Español"), ("zh-hans", "简体中文")]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -330,6 +334,14 @@ TOXWATCH_MAX_FUTURE_SKEW = timedelta(minutes=5)
 # Push notifications to patients' phones: the backend class (dotted path; the default logs),
 # the local quiet hours (start-end, may span midnight) and the local hour of the diary reminder.
 TOXWATCH_PUSH_BACKEND = os.environ.get("TOXWATCH_PUSH_BACKEND", "diary.push.ConsoleBackend")
+# Web Push for the patient web app (/app/): the VAPID key pair (base64url: the raw P-256 private
+# key and the uncompressed public key, as `python manage.py webpush_keys` prints them) and a
+# contact for the push services. Without keys the app offers no reminders.
+TOXWATCH_VAPID_PUBLIC_KEY = os.environ.get("TOXWATCH_VAPID_PUBLIC_KEY", "")
+TOXWATCH_VAPID_PRIVATE_KEY = os.environ.get("TOXWATCH_VAPID_PRIVATE_KEY", "")
+TOXWATCH_VAPID_SUBJECT = os.environ.get("TOXWATCH_VAPID_SUBJECT", "mailto:toxwatch@localhost")
+# The emergency number the app's call screen offers beside the clinic's 24-hour line.
+TOXWATCH_EMERGENCY_NUMBER = os.environ.get("TOXWATCH_EMERGENCY_NUMBER", "112")
 TOXWATCH_QUIET_HOURS = tuple(os.environ.get("TOXWATCH_QUIET_HOURS", "21:00-08:00").split("-"))
 TOXWATCH_DIARY_REMINDER_HOUR = int(os.environ.get("TOXWATCH_DIARY_REMINDER_HOUR", "18"))
 # The patient channel of alerts pushes through the same backend (alerts.notify).

@@ -16,6 +16,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include(api_v1)),
     path("staff/", include("clinicians.urls")),
+    # The patient web app (PWA): static ES modules over the mobile API (issue 16).
+    path("app/", include("patientapp.urls")),
     # One staff sign-in (password, lockout, optional TOTP step) for the dashboard and the admin.
     path("admin/login/", RedirectView.as_view(pattern_name="clinicians:login", query_string=True)),
     path("admin/", admin.site.urls),

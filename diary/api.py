@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Max
 from django.utils import timezone
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -19,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import LOCKED_OUT_MESSAGE, ApiError, flatten_errors
-from diary import advice, drugs, questionnaires, reminders, services
+from diary import advice, catalogue, questionnaires, reminders, services
 from diary.access import IsPatient, patient_for_request
 from diary.models import DiaryEntry, Patient, QuestionnaireResponse
 from diary.serializers import (
@@ -33,6 +32,7 @@ from diary.serializers import (
     EnrollSerializer,
     EntryInSerializer,
     EntryOutSerializer,
+    MePatchSerializer,
     MeSerializer,
     OffsetDateTimeField,
     RefreshSerializer,
@@ -178,25 +178,9 @@ class MeView(PatientView):
     def get(self, request: Request) -> Response:
         patient = self.patient
         course = patient.current_course()
-        today = timezone.localdate()
         last_infusion = course.last_infusion_on() if course else None
-        liver_check = False
-        if course is not None and course.drug in drugs.LIVER_CHECK_DRUGS:
-            last = patient.entries.filter(symptoms__has_key="liver_symptoms").aggregate(
-                last=Max("recorded_at")
-            )["last"]
-            liver_check = drugs.liver_check_due(
-                course.drug,
-                days_on_treatment=(today - course.started_on).days,
-                days_since_last_answer=(timezone.now() - last).days if last else None,
-            )
         followups = list(patient.followups.due())
-        terms = drugs.report_terms(
-            course.drug if course else None,
-            brain_metastases=patient.brain_metastases,
-            liver_check=liver_check,
-        )
-        terms += [t for f in followups for t in f.terms if t not in terms]
+        terms = catalogue.report_terms_for(patient)
         data = {
             "subject_id": patient.subject_id,
             "clinic": patient.clinic.code,
@@ -223,8 +207,24 @@ class MeView(PatientView):
             "urgent_advice": advice.urgent_line(patient.clinic),
             "latest_advice": _latest_advice(patient),
             "questionnaires_due": questionnaires.due_count(patient=patient),
+            "language": patient.language,
         }
         return Response(MeSerializer(data).data)
+
+    @extend_schema(
+        request=MePatchSerializer,
+        responses={200: MeSerializer, 400: ERROR},
+        summary="Change the patient's settings (the language of the app and reminders)",
+        tags=["patient"],
+    )
+    def patch(self, request: Request) -> Response:
+        body = MePatchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        patient = self.patient
+        if "language" in body.validated_data:
+            patient.language = body.validated_data["language"]
+            patient.save(update_fields=["language"])
+        return self.get(request)
 
 
 def _latest_advice(patient: Patient) -> dict[str, Any] | None:

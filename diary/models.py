@@ -85,6 +85,12 @@ RISK_FACTOR_FIELDS = (
 )
 
 
+class Language(models.TextChoices):
+    EN = "en", "English"
+    ES = "es", "Español"
+    ZH_HANS = "zh-hans", "简体中文"
+
+
 class Patient(models.Model):
     subject_id = models.CharField(
         max_length=32,
@@ -103,6 +109,12 @@ class Patient(models.Model):
     enrolled_on = models.DateField(default=date.today)
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
     brain_metastases = models.BooleanField(default=False)
+    # What the patient reads (app, catalogue, reminders): diary.catalogue.LANGUAGES (issue 16).
+    # db_default: rows written by code that predates the field (older processes during a
+    # deploy, historical models in migrations) get English too.
+    language = models.CharField(
+        max_length=10, choices=Language.choices, default=Language.EN, db_default=Language.EN
+    )
 
     # T-DXd ILD risk factors (reference §3.1 [V]); age <65 and baseline SpO2 <95% are derived.
     renal_impairment = models.BooleanField("moderate/severe renal impairment", default=False)
@@ -717,6 +729,7 @@ class InstrumentText(models.Model):
 class DevicePlatform(models.TextChoices):
     FCM = "fcm", "Firebase Cloud Messaging (Android)"
     APNS = "apns", "Apple Push Notification service (iOS)"
+    WEBPUSH = "webpush", "Web Push (the patient web app)"
 
 
 class Device(models.Model):
@@ -724,7 +737,8 @@ class Device(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="devices")
     platform = models.CharField(max_length=10, choices=DevicePlatform.choices)
-    token = models.CharField(max_length=512, unique=True)
+    # FCM/APNs: the token; Web Push: the browser's subscription as JSON (endpoint and keys).
+    token = models.CharField(max_length=1024, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     registered_at = models.DateTimeField(default=timezone.now)
 
@@ -743,6 +757,7 @@ class ReminderKind(models.TextChoices):
     DIARY = "diary", "Diary due"
     QUESTIONNAIRE = "questionnaire", "Questionnaire due"
     MISSED_DOSE = "missed_dose", "Missed dose"
+    FOLLOWUP = "followup", "Follow-up question"
 
 
 class ReminderLog(models.Model):

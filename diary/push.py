@@ -6,18 +6,27 @@ Firebase Cloud Messaging (HTTP v1) or the Apple Push Notification service, posti
 that ``fcm_payload`` / ``apns_payload`` build, and reports tokens the service no longer accepts
 (FCM ``UNREGISTERED``, APNs 410) so the device is forgotten.
 
+Devices of the patient web app (``webpush``) go through ``WebPushBackend`` (VAPID, RFC 8291
+encryption by pywebpush) whatever ``TOXWATCH_PUSH_BACKEND`` says: their "token" is the browser's
+subscription, which only Web Push can use. Without VAPID keys they are logged, as the default.
+
 Messages say only that something is waiting in the app: no symptom, score, drug or name leaves
-through a push (lock screens are public). Tokens are never logged; logs carry device ids.
+through a push (lock screens are public). They are in the patient's language (``Patient.language``):
+title and body are English message ids translated here, so every sender gets it. Tokens are never
+logged; logs carry device ids.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext, gettext_noop
 
 from diary.models import Device, DevicePlatform, Patient
 
@@ -79,6 +88,61 @@ def payload(device: Device, message: PushMessage, *, key: str) -> Any:
     return fcm_payload(device, message, key=key)
 
 
+# Push texts sent by other apps (alerts.notify), listed so that makemessages finds them.
+OTHER_TEXTS = (gettext_noop("Your care team has a message for you. Open ToxWatch now."),)
+WEB_PUSH_TTL_SECONDS = 12 * 60 * 60  # [D] a reminder older than half a day is not worth showing
+APP_URL = "/app/"
+
+
+def web_push_payload(message: PushMessage, *, key: str) -> dict[str, str]:
+    """What the service worker gets (encrypted end to end): nothing about the patient."""
+    return {
+        "title": message.title,
+        "body": message.body,
+        "kind": message.kind,
+        "tag": message.collapse_key,
+        "key": key,
+        "url": f"{APP_URL}#{message.kind}",
+    }
+
+
+def web_push_configured() -> bool:
+    return bool(settings.TOXWATCH_VAPID_PRIVATE_KEY and settings.TOXWATCH_VAPID_PUBLIC_KEY)
+
+
+class WebPushBackend:
+    """Web Push (RFC 8030) with VAPID (RFC 8292), the payload encrypted for the subscription's
+    keys (RFC 8291, aes128gcm) by pywebpush. 404 and 410 mean the subscription is gone."""
+
+    def send(self, device: Device, message: PushMessage, *, key: str) -> PushResult:
+        from pywebpush import WebPushException, webpush
+
+        try:
+            subscription = json.loads(device.token)
+        except ValueError:
+            return PushResult(delivered=False, unregistered=True)
+        try:
+            webpush(
+                subscription_info=subscription,
+                data=json.dumps(web_push_payload(message, key=key)),
+                vapid_private_key=settings.TOXWATCH_VAPID_PRIVATE_KEY,
+                vapid_claims={"sub": settings.TOXWATCH_VAPID_SUBJECT},
+                ttl=WEB_PUSH_TTL_SECONDS,
+                headers={"Topic": message.collapse_key[:32], "Urgency": "normal"},
+                timeout=10,
+            )
+        except WebPushException as exc:
+            status = exc.response.status_code if exc.response is not None else None
+            if status in (404, 410):
+                return PushResult(delivered=False, unregistered=True)
+            logger.warning("web push refused device_id=%s status=%s", device.pk, status)
+            return PushResult(delivered=False)
+        logger.info(
+            "push device_id=%s platform=webpush kind=%s key=%s", device.pk, message.kind, key
+        )
+        return PushResult(delivered=True)
+
+
 class ConsoleBackend:
     """Writes what would be pushed to the log (ids and kinds only, never the token)."""
 
@@ -99,16 +163,35 @@ def backend() -> PushBackend:
     return chosen
 
 
+def backend_for(device: Device, configured: PushBackend) -> PushBackend:
+    if device.platform == DevicePlatform.WEBPUSH:
+        return WebPushBackend() if web_push_configured() else ConsoleBackend()
+    return configured
+
+
+def in_language(message: PushMessage, language: str) -> PushMessage:
+    """The message with its title and body in the patient's language (English ids)."""
+    with translation.override(language):
+        return replace(message, title=gettext(message.title), body=gettext(message.body))
+
+
 def send_to_patient(*, patient: Patient | int, message: PushMessage, key: str) -> int:
     """Push to every registered phone of the patient; returns how many accepted it.
 
     A failing device never stops the others; a token the service rejects is deleted.
     """
     patient_id = patient if isinstance(patient, int) else patient.pk
-    chosen = backend()
+    language = (
+        patient.language
+        if isinstance(patient, Patient)
+        else Patient.objects.filter(pk=patient_id).values_list("language", flat=True).first()
+    )
+    message = in_language(message, language or "en")
+    configured = backend()
     delivered = 0
     for device in Device.objects.filter(patient_id=patient_id):
         try:
+            chosen = backend_for(device, configured)
             result = chosen.send(device, message, key=f"{key}:{device.pk}")
         except Exception:
             logger.exception("push failed device_id=%s kind=%s", device.pk, message.kind)

@@ -13,6 +13,9 @@ What is reminded [D: needs clinical sign-off]:
 - the diary, at ``TOXWATCH_DIARY_REMINDER_HOUR`` local time (18 by default) when nothing was
   recorded that local day;
 - questionnaires, once per due occasion (one push lists how many are waiting);
+- each time the care team's follow-up questions are asked (``alerts`` marks the ask on the
+  ``FollowUp`` row: ``asked_count``), once per ask: the questions themselves are in the app
+  (``/me`` and the catalogue's ``ask_today``);
 - a missed oral TKI dose reported in an entry of the last 24 hours, once per entry: how to take
   the next dose without doubling (zongertinib: skip a dose more than 12 h late; sevabertinib:
   never double; reference §3.2-3.3 [V]). Adherence alerts for the care team stay with the
@@ -29,7 +32,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_noop, ngettext
 
 from diary import push, questionnaires
 from diary.models import (
@@ -47,14 +51,24 @@ MAX_DEVICES_PER_PATIENT = 5  # [D] older registrations beyond this are dropped
 MESSAGES = {
     ReminderKind.DIARY: push.PushMessage(
         title="ToxWatch",
-        body="How are you today? Your diary is waiting.",
+        body=gettext_noop("How are you today? Your diary is waiting."),
         kind="diary",
         collapse_key="diary",
     ),
+    ReminderKind.FOLLOWUP: push.PushMessage(
+        title="ToxWatch",
+        body=gettext_noop(
+            "Your care team would like to know how you are now. Please open your diary."
+        ),
+        kind="diary",
+        collapse_key="followup",
+    ),
     ReminderKind.MISSED_DOSE: push.PushMessage(
         title="ToxWatch",
-        body="About a missed tablet: take your next dose at the usual time. Never take two "
-        "doses together. Open the app for details.",
+        body=gettext_noop(
+            "About a missed tablet: take your next dose at the usual time. Never take two "
+            "doses together. Open the app for details."
+        ),
         kind="missed_dose",
         collapse_key="missed_dose",
     ),
@@ -62,9 +76,10 @@ MESSAGES = {
 
 
 def questionnaire_message(count: int) -> push.PushMessage:
-    body = (
-        "You have a questionnaire due." if count == 1 else f"You have {count} questionnaires due."
-    )
+    """In the active language (``remind_patient`` activates the patient's)."""
+    body = ngettext(
+        "You have a questionnaire due.", "You have %(count)d questionnaires due.", count
+    ) % {"count": count}
     return push.PushMessage(
         title="ToxWatch", body=body, kind="questionnaires", collapse_key="questionnaires"
     )
@@ -173,6 +188,13 @@ def remind_patient(*, patient: Patient, now: datetime | None = None) -> list[str
         day_start = datetime.combine(local.date(), time(0), tzinfo=tz)
         if not patient.entries.filter(recorded_at__gte=day_start).exists():
             wanted.append((ReminderKind.DIARY, local.date().isoformat()))
+    # Follow-up questions the care team asked: one push per ask.
+    wanted += [
+        (ReminderKind.FOLLOWUP, f"followup:{pk}:{count}")
+        for pk, count in patient.followups.open()
+        .filter(asked_count__gte=1)
+        .values_list("pk", "asked_count")
+    ]
     # A missed TKI dose reported in the last 24 hours: once per reporting entry.
     if active and course is not None and course.drug_class == "tki":
         wanted += [
@@ -188,11 +210,12 @@ def remind_patient(*, patient: Patient, now: datetime | None = None) -> list[str
     for log in _claim(patient, wanted, now):
         by_kind.setdefault(log.kind, []).append(log)
     for kind, logs in by_kind.items():
-        message = (
-            questionnaire_message(len(due))
-            if kind == ReminderKind.QUESTIONNAIRE
-            else MESSAGES[ReminderKind(kind)]
-        )
+        with translation.override(patient.language):
+            message = (
+                questionnaire_message(len(due))
+                if kind == ReminderKind.QUESTIONNAIRE
+                else MESSAGES[ReminderKind(kind)]
+            )
         delivered = push.send_to_patient(
             patient=patient, message=message, key=f"reminder-{logs[0].pk}"
         )

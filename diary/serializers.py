@@ -22,6 +22,7 @@ from diary.models import (
     AlertLevel,
     DevicePlatform,
     DiaryEntry,
+    Language,
     QuestionnaireResponse,
     Reporter,
 )
@@ -402,6 +403,13 @@ class MeSerializer(serializers.Serializer):
     questionnaires_due = serializers.IntegerField(
         help_text="How many questionnaires are due or overdue now (/questionnaires/due/)."
     )
+    language = serializers.ChoiceField(
+        choices=Language.choices, help_text="What the app, catalogue and reminders are in."
+    )
+
+
+class MePatchSerializer(StrictSerializer):
+    language = serializers.ChoiceField(choices=Language.choices, required=False)
 
 
 # --- questionnaires and devices -------------------------------------------------------------
@@ -583,12 +591,15 @@ class TrendsSerializer(serializers.Serializer):
 class DeviceInSerializer(StrictSerializer):
     platform = serializers.ChoiceField(choices=DevicePlatform.choices)
     token = serializers.CharField(
-        min_length=8, max_length=512, help_text="The FCM registration token or APNs device token."
+        min_length=8,
+        max_length=1024,
+        help_text="The FCM registration token, the APNs device token, or for `webpush` the "
+        "browser's PushSubscription as JSON (endpoint and keys).",
     )
 
 
 class DeviceTokenSerializer(StrictSerializer):
-    token = serializers.CharField(min_length=8, max_length=512)
+    token = serializers.CharField(min_length=8, max_length=1024)
 
 
 class DeviceOutSerializer(serializers.Serializer):

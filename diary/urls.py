@@ -1,6 +1,6 @@
 from django.urls import path
 
-from diary import api, staff_api
+from diary import api, catalogue_api, staff_api
 
 urlpatterns = [
     path("auth/enroll/", api.EnrollView.as_view(), name="auth-enroll"),
@@ -8,6 +8,7 @@ urlpatterns = [
     path("auth/refresh/", api.RefreshView.as_view(), name="auth-refresh"),
     path("auth/logout/", api.LogoutView.as_view(), name="auth-logout"),
     path("me/", api.MeView.as_view(), name="me"),
+    path("catalogue/", catalogue_api.CatalogueView.as_view(), name="catalogue"),
     path("entries/", api.EntryListCreateView.as_view(), name="entries"),
     path("entries/batch/", api.EntryBatchView.as_view(), name="entries-batch"),
     path("entries/<uuid:pk>/", api.EntryDetailView.as_view(), name="entry-detail"),

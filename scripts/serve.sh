@@ -12,6 +12,17 @@ stop() {
 }
 trap stop INT TERM EXIT
 
+# Web Push keys for the patient app's reminders: the environment's, else a demo pair made once
+# and kept in var/webpush.env (git-ignored), so that browsers stay subscribed across restarts.
+if [ -z "${TOXWATCH_VAPID_PRIVATE_KEY:-}" ]; then
+  if [ ! -s var/webpush.env ]; then
+    mkdir -p var && "$BIN/python" manage.py webpush_keys > var/webpush.env
+  fi
+  set -a
+  . var/webpush.env
+  set +a
+fi
+
 if [ -n "${REDIS_URL:-}" ]; then
   echo "REDIS_URL is set: starting a Celery worker and beat."
   "$BIN/celery" -A config worker --loglevel=INFO --concurrency=2 &
@@ -25,6 +36,8 @@ fi
 # events (docs/decisions.md). Persistent database connections are off under ASGI, as Django
 # asks. DEBUG serves static files through config/asgi.py as runserver did.
 addr="${TOXWATCH_ADDR:-127.0.0.1:8000}"
+echo "Patient app: http://${addr}/app/  (enrol DEMO-012 with the code printed above; reminders"
+echo "  need REDIS_URL (beat); on a phone, serve over HTTPS: see docs/operations.md)"
 DJANGO_CONN_MAX_AGE=0 "$BIN/uvicorn" config.asgi:application --host "${addr%:*}" \
   --port "${addr##*:}" --lifespan off --timeout-graceful-shutdown 3 &
 pids+=($!)
