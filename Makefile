@@ -58,7 +58,8 @@ screenshots: install
 	cp test-artifacts/browser/queue.png test-artifacts/browser/alert.png \
 		test-artifacts/browser/patient.png test-artifacts/browser/app-*.png docs/screenshots/
 
-## Re-extract the patient texts (diary: catalogue, pushes; patientapp: the app's strings) into
+## Re-extract the patient texts (diary: catalogue, pushes; patientapp: the app's strings; alerts:
+## the advice after a report, alerts/rules/advice.py) into
 ## the .po files and compile them. The compiled .mo files are committed, so that a fresh clone
 ## runs without gettext tools (docs/decisions.md D49); run this after changing a patient text.
 messages: install
@@ -67,7 +68,10 @@ messages: install
 		-l es -l zh_Hans --no-location
 	cd patientapp && ../$(BIN)/django-admin makemessages --settings=config.settings --pythonpath=.. \
 		-d djangojs -l es -l zh_Hans --no-location --ignore='templates/*'
+	cd alerts && ../$(BIN)/django-admin makemessages --settings=config.settings --pythonpath=.. \
+		-l es -l zh_Hans --no-location
 	cd diary && ../$(BIN)/django-admin compilemessages --settings=config.settings --pythonpath=..
+	cd alerts && ../$(BIN)/django-admin compilemessages --settings=config.settings --pythonpath=..
 	cd patientapp && ../$(BIN)/django-admin compilemessages --settings=config.settings --pythonpath=..
 
 ## Benchmarks (not tests): each prints its figures and how to reproduce them.

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from alerts import rules
 from alerts.context import AlertContext, Writes, history_rows
@@ -239,6 +240,7 @@ def raise_alerts(
                 mine[kind] = _max(mine.get(kind, "green"), level)
     writes.flush(ctx.now, enqueue_deliveries)
     outcomes = {}
+    translate = _translator(ctx.patient)
     for entry, results in entries:
         entry_id = str(entry.pk)
         told_kinds = cast(dict[str, LevelName], told.get(entry_id, {}))
@@ -251,6 +253,7 @@ def raise_alerts(
             drug_class=ctx.snapshot["drug_class"],
             phone=ctx.patient.clinic.phone_24h,
             overrides=ctx.overrides,
+            translate=translate,
         )
         outcomes[entry.pk] = ReportOutcome(
             level=advice.level, kinds=told_kinds, codes=fired, advice=advice.as_dict()
@@ -333,6 +336,18 @@ def _neutropenia_observations(patient: Patient) -> tuple[rules.Observation, ...]
         ).values_list("term", "grade", "observed_at")
         if grade is not None
     )
+
+
+def _translator(patient: Patient) -> Callable[[str], str]:
+    """The advice texts in the patient's language (alerts/locale; translations other than
+    English await clinical review, docs/patient-app.md)."""
+    language = patient.language or settings.LANGUAGE_CODE
+
+    def translate(text: str) -> str:
+        with translation.override(language):
+            return translation.gettext(text)
+
+    return translate
 
 
 def _advice_overrides(clinic_id: int) -> dict[tuple[str, str], str]:

@@ -23,7 +23,7 @@ Pure Python: standard library and ``diary.vocabulary`` only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -47,20 +47,27 @@ from diary.vocabulary import (
 
 # (kind or term, level) -> the clinic's own wording.
 Overrides = Mapping[tuple[str, str], str]
+Translate = Callable[[str], str]
 
-EMERGENCY = (
-    "Call the emergency number if you are struggling to breathe, have a seizure, or are very "
-    "unwell."
-)  # §5.8, §5.1 [D]
 
+def gettext_noop(text: str) -> str:
+    """Marks a patient text for translation: xgettext extracts it into alerts/locale, and the
+    caller translates at choice time (``advise(translate=...)``, the patient's language)."""
+    return text
+
+
+# The §5.8/§5.1 summaries by level; {phone} is " (the 24-hour number)" or "".
 SUMMARY: Mapping[str, str] = {
-    RED: "Call your care team's 24-hour line{phone} now. " + EMERGENCY,
-    AMBER: (
+    RED: gettext_noop(
+        "Call your care team's 24-hour line{phone} now. Call the emergency number if you are "
+        "struggling to breathe, have a seizure, or are very unwell."
+    ),
+    AMBER: gettext_noop(
         "Your care team has been told and will contact you within 24 hours. Call us sooner"
         "{phone} if it gets worse. If you feel very unwell, call the 24-hour line or the "
         "emergency number now."
     ),
-    GREEN: (
+    GREEN: gettext_noop(
         "Nothing you reported needs the care team today. Keep recording how you feel. If you feel "
         "very unwell, call the 24-hour line{phone} or the emergency number now, whatever this app "
         "says."
@@ -68,123 +75,133 @@ SUMMARY: Mapping[str, str] = {
 }
 
 SEIZURE_CODE = "cns.red.seizure"
-SEIZURE_FIRST_AID = (
+SEIZURE_FIRST_AID = gettext_noop(
     "If this is a seizure: stay with them, do not put anything in their mouth, and lie them on "
     "their side when it stops. Call the emergency number if it lasts over 5 minutes or a second "
     "one follows. Then call the team now."
 )
+_BOWEL_RED = gettext_noop(
+    "This can be a serious bowel side effect. Call the 24-hour line now. Do not take more "
+    "loperamide until you have spoken to the team. Keep sipping fluids."
+)
 
 # The RED text of each alert kind, each with its reason in plain words (§5.8).
 RED_TEXT: Mapping[str, str] = {
-    ILD: (
+    ILD: gettext_noop(
         "Changes in your breathing can be a serious lung side effect of your treatment. Call the "
         "24-hour line now. If you are breathless at rest, call the emergency number."
     ),
-    GI: (
-        "This can be a serious bowel side effect. Call the 24-hour line now. Do not take more "
-        "loperamide until you have spoken to the team. Keep sipping fluids."
-    ),
-    LOPERAMIDE: (
-        "This can be a serious bowel side effect. Call the 24-hour line now. Do not take more "
-        "loperamide until you have spoken to the team. Keep sipping fluids."
-    ),
-    FEVER: (
+    GI: _BOWEL_RED,
+    LOPERAMIDE: _BOWEL_RED,
+    FEVER: gettext_noop(
         "A temperature can be a sign of a serious infection during treatment. Call the 24-hour "
         "line now, even if you feel well otherwise. Do not take paracetamol to bring the "
         "temperature down before you have called."
     ),
-    CNS: (
+    CNS: gettext_noop(
         "A new problem with your brain or nerves (confusion, weakness on one side, trouble "
         "speaking, a severe headache) must be checked the same day: call the team now."
     ),
-    HEPATIC: (
+    HEPATIC: gettext_noop(
         "Yellow skin or yellow eyes (jaundice) can be a sign of a liver side effect. Call the "
         "24-hour line now."
     ),
-    CARDIAC: (
+    CARDIAC: gettext_noop(
         "Breathlessness with swollen legs, breathlessness lying flat or a pounding heartbeat can "
         "be a heart side effect. Call the 24-hour line now."
     ),
-    ADHERENCE: (
+    ADHERENCE: gettext_noop(
         "Together with your other symptoms this needs a call now: call the 24-hour line. Do not "
         "change your tablets yourself until you have spoken to the team."
     ),
 }
-RED_GENERIC = "This needs urgent attention: call the 24-hour line now."
+RED_GENERIC = gettext_noop("This needs urgent attention: call the 24-hour line now.")
 
-_WITHIN_24H = "Your care team will contact you within 24 hours."
-_DIARRHEA_TKI = (
-    " Do not repeat a tablet you vomited, and do not change your dose yourself: any change is "
+# Added to diarrhea counselling for oral TKI patients (§5.8; labels [V] §3.2-§3.3).
+DIARRHEA_TKI = gettext_noop(
+    "Do not repeat a tablet you vomited, and do not change your dose yourself: any change is "
     "your prescriber's decision."
 )
 
 # The AMBER text of each kind: what to do until the team calls.
 AMBER_TEXT: Mapping[str, str] = {
-    ILD: (
-        "Your breathing answers need a check by the team. " + _WITHIN_24H + " If you become "
-        "breathless at rest or get a temperature, call now."
+    ILD: gettext_noop(
+        "Your breathing answers need a check by the team. Your care team will contact you within "
+        "24 hours. If you become breathless at rest or get a temperature, call now."
     ),
-    GI: (
-        "Keep drinking fluids and take loperamide as your clinic's protocol says. "
-        + _WITHIN_24H
-        + " Call now if you see blood, get a temperature or feel dizzy when you stand up."
+    GI: gettext_noop(
+        "Keep drinking fluids and take loperamide as your clinic's protocol says. Your care team "
+        "will contact you within 24 hours. Call now if you see blood, get a temperature or feel "
+        "dizzy when you stand up."
     ),
-    LOPERAMIDE: (
+    LOPERAMIDE: gettext_noop(
         "You have taken more than 16 mg of loperamide in 24 hours, the most the usual schedule "
-        "allows: do not take more until the team has spoken to you. " + _WITHIN_24H
+        "allows: do not take more until the team has spoken to you. Your care team will contact "
+        "you within 24 hours."
     ),
-    FEVER: (
-        "Check your temperature again in a few hours. " + _WITHIN_24H + " If it reaches 38.0 °C "
-        "or you start shivering, call now."
+    FEVER: gettext_noop(
+        "Check your temperature again in a few hours. Your care team will contact you within 24 "
+        "hours. If it reaches 38.0 °C or you start shivering, call now."
     ),
-    CNS: (
-        "A new or worse headache, dizziness or change in your vision needs a check. "
-        + _WITHIN_24H
-        + " Call now if you have a seizure, confusion, weakness on one side or trouble speaking."
+    CNS: gettext_noop(
+        "A new or worse headache, dizziness or change in your vision needs a check. Your care "
+        "team will contact you within 24 hours. Call now if you have a seizure, confusion, "
+        "weakness on one side or trouble speaking."
     ),
-    HEPATIC: (
-        "Dark urine or pain under your right ribs needs a check of your liver. "
-        + _WITHIN_24H
-        + " Call now if your skin or eyes turn yellow."
+    HEPATIC: gettext_noop(
+        "Dark urine or pain under your right ribs needs a check of your liver. Your care team "
+        "will contact you within 24 hours. Call now if your skin or eyes turn yellow."
     ),
-    CARDIAC: (
+    CARDIAC: gettext_noop(
         "Breathlessness with swollen legs, breathlessness lying flat or a pounding heartbeat needs "
-        "a check of your heart. " + _WITHIN_24H + " Call now if you are breathless at rest."
+        "a check of your heart. Your care team will contact you within 24 hours. Call now if you "
+        "are breathless at rest."
     ),
-    ADHERENCE: (
-        "The team would like to talk with you about your missed tablets. " + _WITHIN_24H + " Do "
-        "not take extra tablets to make up for missed ones, and do not change your dose yourself."
+    ADHERENCE: gettext_noop(
+        "The team would like to talk with you about your missed tablets. Your care team will "
+        "contact you within 24 hours. Do not take extra tablets to make up for missed ones, and "
+        "do not change your dose yourself."
     ),
 }
-AMBER_GENERIC = "This needs a check by the team. " + _WITHIN_24H
+AMBER_GENERIC = gettext_noop(
+    "This needs a check by the team. Your care team will contact you within 24 hours."
+)
 
 # GREEN self-care per term (the terms most often reported; others get the generic line).
 SELF_CARE: Mapping[str, str] = {
-    "diarrhea": (
+    "diarrhea": gettext_noop(
         "Drink plenty of fluids, eat small bland meals, and take loperamide as your clinic's "
         "protocol says. Record your stools; we will ask again in 24 hours."
     ),
-    "nausea": "Eat small, frequent meals and take your anti-sickness medicine as prescribed.",
-    "vomiting": (
+    "nausea": gettext_noop(
+        "Eat small, frequent meals and take your anti-sickness medicine as prescribed."
+    ),
+    "vomiting": gettext_noop(
         "Sip fluids often and take your anti-sickness medicine as prescribed. Do not repeat a "
         "tablet you vomited."
     ),
-    "dyspnea": (
+    "dyspnea": gettext_noop(
         "Rest and pace yourself. Tell us straight away if your breathing gets worse, or if you "
         "have a cough or a temperature."
     ),
-    "cough": (
+    "cough": gettext_noop(
         "Tell us straight away if the cough gets worse or comes with a temperature or "
         "breathlessness."
     ),
-    "fatigue": "Balance rest with gentle activity, and keep to a regular sleep routine.",
-    "rash_acneiform": (
+    "fatigue": gettext_noop(
+        "Balance rest with gentle activity, and keep to a regular sleep routine."
+    ),
+    "rash_acneiform": gettext_noop(
         "Use a gentle moisturiser and sunscreen, and avoid hot water and perfumed products."
     ),
-    "paronychia": "Keep nails short and clean, soak in warm water, and avoid tight shoes.",
-    "mucositis_oral": "Rinse your mouth regularly with salt water and use a soft toothbrush.",
+    "paronychia": gettext_noop(
+        "Keep nails short and clean, soak in warm water, and avoid tight shoes."
+    ),
+    "mucositis_oral": gettext_noop(
+        "Rinse your mouth regularly with salt water and use a soft toothbrush."
+    ),
 }
-SELF_CARE_GENERIC = "Keep recording how you feel. Tell us if it gets worse."
+SELF_CARE_GENERIC = gettext_noop("Keep recording how you feel. Tell us if it gets worse.")
 
 # When one term drove several kinds at the same level, the first of these speaks for it.
 KIND_ORDER = (CNS, ILD, FEVER, GI, LOPERAMIDE, HEPATIC, CARDIAC, ADHERENCE)
@@ -247,28 +264,33 @@ def _phone(phone: str) -> str:
 
 
 def _kind_text(
-    kind: str, level: Level, codes: Sequence[str], drug_class: str, overrides: Overrides
+    kind: str,
+    level: Level,
+    codes: Sequence[str],
+    drug_class: str,
+    overrides: Overrides,
+    translate: Translate,
 ) -> str:
     own = overrides.get((kind, level))
     if own:
         return own
     if level == RED:
         if kind == CNS and SEIZURE_CODE in codes:
-            return SEIZURE_FIRST_AID
-        return RED_TEXT.get(kind, RED_GENERIC)
-    text = AMBER_TEXT.get(kind, AMBER_GENERIC)
+            return translate(SEIZURE_FIRST_AID)
+        return translate(RED_TEXT.get(kind, RED_GENERIC))
+    text = translate(AMBER_TEXT.get(kind, AMBER_GENERIC))
     if kind == GI and drug_class == TKI:
-        text += _DIARRHEA_TKI
+        text += " " + translate(DIARRHEA_TKI)
     return text
 
 
-def _self_care(term: str, drug_class: str, overrides: Overrides) -> str:
+def _self_care(term: str, drug_class: str, overrides: Overrides, translate: Translate) -> str:
     own = overrides.get((term, GREEN))
     if own:
         return own
-    text = SELF_CARE.get(term, SELF_CARE_GENERIC)
+    text = translate(SELF_CARE.get(term, SELF_CARE_GENERIC))
     if term == "diarrhea" and drug_class == TKI:
-        text += _DIARRHEA_TKI
+        text += " " + translate(DIARRHEA_TKI)
     return text
 
 
@@ -281,6 +303,7 @@ def advise(
     drug_class: str,
     phone: str = "",
     overrides: Overrides | None = None,
+    translate: Translate = gettext_noop,
 ) -> Advice:
     """The advice for one report.
 
@@ -301,17 +324,18 @@ def advise(
         if level == RED and kind_level != RED:
             continue  # a RED answer carries no AMBER wording (§5.8)
         terms = [term for term in reported if _speaks_for(kind, term)]
-        text = _kind_text(kind, kind_level, codes, drug_class, overrides)
+        text = _kind_text(kind, kind_level, codes, drug_class, overrides, translate)
         for term in dict.fromkeys(terms or [kind]):
             chosen.setdefault(term, AdviceItem(term, kind_level, text))
     if level != RED:
         for term in reported:
             grade = grades.get(term)
             if term not in chosen and grade is not None and grade >= 1:
-                chosen[term] = AdviceItem(term, GREEN, _self_care(term, drug_class, overrides))
+                own = _self_care(term, drug_class, overrides, translate)
+                chosen[term] = AdviceItem(term, GREEN, own)
     return Advice(
         level=level,
-        summary=SUMMARY[level].format(phone=_phone(phone)),
+        summary=translate(SUMMARY[level]).format(phone=_phone(phone)),
         items=tuple(chosen.values()),
     )
 

@@ -164,3 +164,26 @@ def test_generated_entries_tell_the_patient_exactly_their_alert_level(
             items=tuple(rules.AdviceItem(**item) for item in entry.advice["items"]),
         )
         check(stored, entry.alert_level)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "says"),
+    [("es", "número de emergencias"), ("zh-hans", "急救电话"), ("en", "emergency number")],
+)
+def test_the_advice_is_told_in_the_patients_language(language: str, says: str) -> None:
+    clinic = make_clinic("LANG", phone_24h=PHONE)
+    patient, _ = enroll(clinic, "trastuzumab_deruxtecan")
+    patient.language = language
+    patient.save(update_fields=["language"])
+    data = {
+        "id": uuid.uuid4(),
+        "recorded_at": timezone.now(),
+        "symptoms": {"fever": {"temp_c": 38.4}},
+        "medications": {},
+    }
+    entry = services.submit_entry(patient=patient, data=data).entry
+    assert entry.alert_level == "red"
+    assert says in entry.advice["summary"]["text"]
+    assert PHONE in entry.advice["summary"]["text"]
+    assert entry.advice["items"][0]["level"] == "red"
