@@ -194,6 +194,7 @@ class MeView(PatientView):
             course.drug if course else None,
             brain_metastases=patient.brain_metastases,
             liver_check=liver_check,
+            home_oximeter=patient.home_oximeter,
         )
         terms += [t for f in followups for t in f.terms if t not in terms]
         data = {
@@ -215,6 +216,7 @@ class MeView(PatientView):
             },
             "baseline": patient.baseline(),
             "report_terms": terms,
+            "report_fields": drugs.report_fields(terms, stoma=patient.stoma),
             "followups": [
                 {"code": f.code, "terms": f.terms, "reason": f.reason, "due_at": f.due_at}
                 for f in followups

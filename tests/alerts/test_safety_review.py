@@ -17,8 +17,9 @@ from alerts.models import Alert
 from diary import services
 from tests.helpers import enrolled_client, entry_body, make_clinic, response_body
 
+pytestmark = pytest.mark.django_db
 # Until each fix lands on main: strict, so a test that starts passing must lose its marker.
-pytestmark = [pytest.mark.django_db, pytest.mark.xfail(strict=True, reason="issue 11 in progress")]
+IN_PROGRESS = pytest.mark.xfail(strict=True, reason="issue 11 in progress")
 
 TDXD = "trastuzumab_deruxtecan"
 ZONGERTINIB = "zongertinib"
@@ -57,6 +58,7 @@ def assert_red_answer(body: dict[str, Any], *, says: str) -> None:
 # --- advice calmer than the alert ---------------------------------------------------------------
 
 
+@IN_PROGRESS
 def test_a_seizure_answer_tells_the_carer_seizure_first_aid_and_to_call_now(clinic):
     _, client = enrolled_client(clinic, ZONGERTINIB, brain_metastases=True)
     body = post(client, {"seizure": {"seizure_type": "generalized"}})
@@ -64,6 +66,7 @@ def test_a_seizure_answer_tells_the_carer_seizure_first_aid_and_to_call_now(clin
     assert "5 minutes" in "\n".join(item["text"] for item in body["advice"])
 
 
+@IN_PROGRESS
 @pytest.mark.parametrize(
     "symptoms",
     [
@@ -79,6 +82,7 @@ def test_a_new_neurological_symptom_is_told_as_red_cns_advice(clinic, symptoms):
     assert_red_answer(body, says="call the team")
 
 
+@IN_PROGRESS
 @pytest.mark.parametrize(
     "symptoms",
     [
@@ -94,30 +98,35 @@ def test_complicated_diarrhea_is_told_not_to_take_more_loperamide(clinic, sympto
     assert_red_answer(body, says="do not take more loperamide")
 
 
+@IN_PROGRESS
 def test_seven_vomiting_episodes_are_told_as_red(clinic):
     _, client = enrolled_client(clinic, ZONGERTINIB)
     body = post(client, {"vomiting": {"vomiting_episodes_24h": 7}})
     assert_red_answer(body, says="call")
 
 
+@IN_PROGRESS
 def test_a_resting_spo2_of_92_on_tdxd_is_told_as_a_possible_lung_side_effect(clinic):
     _, client = enrolled_client(clinic, TDXD)
     body = post(client, {"hypoxia": {"spo2_rest": 92}})
     assert_red_answer(body, says="lung")
 
 
+@IN_PROGRESS
 def test_jaundice_on_a_tki_is_told_to_call_now(clinic):
     _, client = enrolled_client(clinic, ZONGERTINIB)
     body = post(client, {"liver_symptoms": {"jaundice": True}})
     assert_red_answer(body, says="yellow")
 
 
+@IN_PROGRESS
 def test_a_fever_is_told_not_to_hide_it_with_paracetamol(clinic):
     _, client = enrolled_client(clinic, TDXD)
     body = post(client, {"fever": {"temp_c": 38.2}})
     assert_red_answer(body, says="paracetamol")
 
 
+@IN_PROGRESS
 def test_an_amber_answer_says_the_team_will_call_within_24_hours_and_nothing_red(clinic):
     _, client = enrolled_client(clinic, ZONGERTINIB)
     body = post(client, {"diarrhea": {"stools_over_baseline": 5}})
@@ -128,6 +137,7 @@ def test_an_amber_answer_says_the_team_will_call_within_24_hours_and_nothing_red
     assert any(item["level"] == "amber" for item in body["advice"])
 
 
+@IN_PROGRESS
 def test_a_green_answer_promises_no_review_by_the_team(clinic):
     # Fatigue not relieved by rest is CTCAE G2 but no alert rule fires: the old advice promised a
     # review within 24 hours that nobody had been asked to do.
@@ -139,6 +149,7 @@ def test_a_green_answer_promises_no_review_by_the_team(clinic):
     assert "within 24 hours" not in str(body)
 
 
+@IN_PROGRESS
 def test_tki_diarrhea_counselling_names_the_tablet_rules(clinic):
     _, client = enrolled_client(clinic, ZONGERTINIB)
     body = post(client, {"diarrhea": {"stools_over_baseline": 2}})
@@ -146,6 +157,7 @@ def test_tki_diarrhea_counselling_names_the_tablet_rules(clinic):
     assert "vomited" in text and "dose" in text
 
 
+@IN_PROGRESS
 def test_a_replay_and_the_entry_read_back_carry_the_same_advice(clinic):
     _, client = enrolled_client(clinic, ZONGERTINIB, brain_metastases=True)
     body = entry_body(symptoms={"seizure": {"seizure_type": "generalized"}})
@@ -167,6 +179,7 @@ def proctcae_answers(**given: int) -> dict[str, int]:
     return answers
 
 
+@IN_PROGRESS
 def test_a_tdxd_questionnaire_with_severe_breathlessness_raises_a_red_alert(clinic):
     patient, client = enrolled_client(clinic, TDXD)
     answers = proctcae_answers(
@@ -187,6 +200,7 @@ def test_a_tdxd_questionnaire_with_severe_breathlessness_raises_a_red_alert(clin
 # --- baselines and "new" ------------------------------------------------------------------------
 
 
+@IN_PROGRESS
 def test_a_stable_chronic_cough_in_the_baseline_raises_nothing_for_tdxd_with_a_risk_factor(clinic):
     _, client = enrolled_client(
         clinic,
@@ -199,6 +213,7 @@ def test_a_stable_chronic_cough_in_the_baseline_raises_nothing_for_tdxd_with_a_r
         assert body["alert_level"] == "green"
 
 
+@IN_PROGRESS
 def test_a_one_sided_weakness_that_resolved_and_came_back_is_new_again(clinic):
     patient, client = enrolled_client(clinic, ZONGERTINIB, brain_metastases=True)
     now = timezone.now()
@@ -218,6 +233,7 @@ def test_a_one_sided_weakness_that_resolved_and_came_back_is_new_again(clinic):
     assert again["alert_level"] == "red"
 
 
+@IN_PROGRESS
 def test_a_deficit_in_the_neurological_baseline_is_not_new(clinic):
     _, client = enrolled_client(
         clinic,
@@ -232,6 +248,7 @@ def test_a_deficit_in_the_neurological_baseline_is_not_new(clinic):
 # --- rules that differed from the reference ----------------------------------------------------
 
 
+@IN_PROGRESS
 def test_grade_2_diarrhea_with_more_than_16_mg_loperamide_is_red(clinic):
     # §5.1: two different AMBER rules count as two triggers, even within one symptom family.
     _, client = enrolled_client(clinic, ZONGERTINIB)
@@ -241,6 +258,7 @@ def test_grade_2_diarrhea_with_more_than_16_mg_loperamide_is_red(clinic):
     assert body["alert_level"] == "red"
 
 
+@IN_PROGRESS
 def test_a_new_antiemetic_alone_is_amber_not_red(clinic):
     _, client = enrolled_client(clinic, ZONGERTINIB)
     body = post(client, {"vomiting": {"vomiting_episodes_24h": 1, "medical_intervention": True}})

@@ -35,6 +35,7 @@ def test_me_gives_the_contract_fields(clinic):
         "spo2_exertion": 95,
         "sob_exertion": None,
         "weight_kg": None,
+        "cough_severity": None,
     }
     assert "24-hour line" in data["urgent_advice"]
 
