@@ -347,8 +347,9 @@ def _context_sql() -> str:
     expected (ExpectedLevel until > now), whether any follow-up is open (FollowUp.objects.open),
     the current course (Patient.current_course: the newest not discontinued, by start date
     then id), and the scores and completion time of the patient's latest PRO-CTCAE responses
-    completed since a given time (the drug's item set and the CNS set, §5.4). Plain SQL: compiling the same read through the ORM cost about 1.5 ms of CPU per
-    entry, more than the database spends on it (docs/performance.md, "Ingest")."""
+    completed since a given time (the drug's item set and the CNS set, §5.4). Plain SQL:
+    compiling the same read through the ORM cost about 1.5 ms of CPU per entry, more than the
+    database spends on it (docs/performance.md, "Ingest")."""
     patient = Patient._meta.db_table
     course = TreatmentCourse._meta.db_table
     current = (

@@ -545,7 +545,7 @@ def update_baselines(
     """
     unknown = set(changes) - set(BASELINE_FIELDS)
     if unknown:
-        raise ValidationError({name: "Not a baseline." for name in sorted(unknown)})
+        raise ValidationError(dict.fromkeys(sorted(unknown), "Not a baseline."))
     with transaction.atomic():
         locked = Patient.objects.select_for_update().get(pk=patient.pk)
         before = baselines_of(locked)
