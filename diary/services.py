@@ -155,7 +155,7 @@ def enroll_patient(
             baseline_sob_exertion=baseline.sob_exertion,
             baseline_weight_kg=baseline.weight_kg,
             baseline_cough_severity=baseline.cough_severity,
-            baseline_neuro=dict(neuro_baseline or {}),
+            baseline_neuro=neuro_baseline if neuro_baseline is not None else {},
             baseline_composites=dict(baseline.composites),
             stoma=stoma,
             home_oximeter=home_oximeter,
