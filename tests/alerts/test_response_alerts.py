@@ -257,3 +257,19 @@ def test_without_a_response_evaluator_a_response_is_green(monkeypatch):
     answers = answers_for("proctcae_tdxd", shortness_of_breath=3)
     assert post_response(client, "proctcae_tdxd", answers)["alert_level"] == "green"
     assert not Alert.objects.filter(patient=patient).exists()
+
+
+def test_the_alert_page_shows_the_questionnaire_and_its_composites_as_evidence():
+    from diary.models import StaffRole
+    from tests.helpers import make_staff, staff_client
+
+    clinic = make_clinic()
+    patient, client = enrolled_client(clinic, TDXD)
+    answers = answers_for("proctcae_tdxd", shortness_of_breath=3)
+    post_response(client, "proctcae_tdxd", answers)
+    alert = Alert.objects.get(patient=patient, kind="ild")
+    nurse = staff_client(make_staff(clinic, StaffRole.NURSE))
+    page = nurse.get(f"/staff/alerts/{alert.pk}/").content.decode()
+    assert "PRO-CTCAE questionnaire of" in page
+    assert "proctcae.red.tdxd_shortness_of_breath_3" in page
+    assert "not CTCAE grades" in page
