@@ -84,7 +84,9 @@ class ObservationOutSerializer(serializers.ModelSerializer):
         return observation.grade_dict()
 
 
-class ObservationsView(APIView):
+class StaffPatientView(APIView):
+    """A staff endpoint about one patient of the caller's clinic (any other: 404)."""
+
     authentication_classes = [SessionAuthentication]
     permission_classes = [IsClinicStaff]
 
@@ -94,6 +96,8 @@ class ObservationsView(APIView):
             raise ApiError(code="not_found", message="Not found.", status_code=404)
         return patient
 
+
+class ObservationsView(StaffPatientView):
     @extend_schema(
         responses={200: ObservationOutSerializer(many=True), 404: ERROR},
         summary="A patient's clinician-entered observations, newest first",
@@ -194,7 +198,7 @@ class BaselinesAnswerSerializer(serializers.Serializer):
     changes = BaselineChangeSerializer(many=True, help_text="The audit trail, newest first.")
 
 
-class BaselinesView(ObservationsView):
+class BaselinesView(StaffPatientView):
     """A patient's baselines: clinic staff read them, nurses and oncologists change them."""
 
     def answer(self, patient: Patient) -> Response:

@@ -140,3 +140,12 @@ def test_a_bad_baseline_is_a_400_in_the_one_error_shape_and_changes_nothing(body
     assert response.status_code == 400, response.content
     assert set(response.json()) == {"code", "message", "fields"}
     assert not BaselineChange.objects.exists()
+
+
+def test_the_baselines_endpoint_takes_no_post():
+    clinic = make_clinic()
+    patient, _ = enroll(clinic)
+    client = staff_client(clinic)
+    body = {"term": "alt_increased", "inputs": {"alt_x_uln": 4}}
+    assert client.post(url(patient.subject_id), body, format="json").status_code == 405
+    assert not patient.observations.exists()
