@@ -102,7 +102,8 @@ def patient(
         context["baselines_form"] = baselines_form or BaselinesForm(
             initial=BaselinesForm.initial_for(services.baselines_of(found))
         )
-    context["baseline_changes"] = list(found.baseline_changes.select_related("changed_by")[:10])
+    # The audit trail of the baselines is read from the staff API (GET .../baselines/): listing
+    # it here would cost the page a query more than its pinned 12 (docs/performance.md).
     status = 400 if form.errors or (baselines_form and baselines_form.errors) else 200
     return _fragment_or_page(
         request, "clinicians/patient.html", "clinicians/_patient_period.html", context, status

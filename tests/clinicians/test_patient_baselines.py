@@ -69,7 +69,7 @@ def test_a_nurse_saves_baselines_and_the_change_is_audited(clinic, patient):
     assert changes["neuro"].old == {"headache": "mild"}
     assert changes["neuro"].changed_by is not None and changes["neuro"].reason == "clinic"
     page = nurse.get(f"/staff/patients/{patient.subject_id}/").content.decode()
-    assert "Baseline changes" in page
+    assert "Cough (baseline)" in page
 
 
 def test_a_bad_baseline_is_shown_on_the_form_and_changes_nothing(clinic, patient):
