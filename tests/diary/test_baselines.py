@@ -149,3 +149,16 @@ def test_the_baselines_endpoint_takes_no_post():
     body = {"term": "alt_increased", "inputs": {"alt_x_uln": 4}}
     assert client.post(url(patient.subject_id), body, format="json").status_code == 405
     assert not patient.observations.exists()
+
+
+def test_the_admin_shows_baselines_read_only_so_no_change_escapes_the_audit():
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    patient, _ = enroll(make_clinic())
+    patient_admin = admin.site._registry[Patient]
+    request = RequestFactory().get("/admin/diary/patient/")
+    readonly = patient_admin.get_readonly_fields(request, patient)
+    for column in services.BASELINE_FIELDS.values():
+        assert column in readonly
+    assert "baseline_neuro" not in patient_admin.get_readonly_fields(request, None)
