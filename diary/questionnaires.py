@@ -383,6 +383,13 @@ def _fill_baseline_composites(patient: Patient, response: QuestionnaireResponse)
     """The first PRO-CTCAE response completed before cycle 1 (before the current course's
     start day, in the patient's time zone) gives the baseline composites its symptoms lack
     (§5.2 [D], D47): a clinician's value, or an earlier response's, is never overwritten."""
+    missing = {
+        key
+        for key, value in response.scores.items()
+        if type(value) is int and key not in (patient.baseline_composites or {})
+    }
+    if not missing:
+        return  # every symptom has its baseline: no query
     course = patient.current_course()
     if course is None:
         return
