@@ -98,7 +98,7 @@ def issue_code(
         )
 
 
-BASELINE_COLUMNS = [
+BASELINE_COLUMNS: tuple[str, ...] = (
     "baseline_stools_per_day",
     "baseline_spo2_rest",
     "baseline_spo2_exertion",
@@ -109,7 +109,7 @@ BASELINE_COLUMNS = [
     "baseline_composites",
     "stoma",
     "home_oximeter",
-]
+)
 
 
 @admin.register(Patient)
