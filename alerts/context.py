@@ -28,6 +28,14 @@ from alerts.models import Alert, AlertEvent, AlertEvidence, Notification
 from diary.models import DiaryEntry, FollowUp, Patient
 
 
+@dataclass(frozen=True)
+class RecentComposites:
+    """The composites of one of the patient's latest PRO-CTCAE responses (§5.4)."""
+
+    completed_at: datetime
+    composites: dict[str, int]
+
+
 @dataclass
 class AlertContext:
     patient: Patient
@@ -36,6 +44,8 @@ class AlertContext:
     snapshot: dict[str, Any]  # rules.Snapshot's patient fields
     followups: list[FollowUp]  # open follow-ups, kept current across the call
     overrides: dict[tuple[str, str], str] = field(default_factory=dict)  # clinic's advice words
+    # The latest PRO-CTCAE responses' composites (drug set, CNS set) read with the lock
+    recent_composites: list[RecentComposites] = field(default_factory=list)
     _active: dict[str, Alert] | None = None
 
     @property
@@ -61,6 +71,8 @@ class Writes:
     resolved_followups: list[FollowUp] = field(default_factory=list)
     evidence_touched: set[int] = field(default_factory=set)  # alert ids: last_evidence_at
     evidence_keys: set[tuple[int, str, str]] = field(default_factory=set)
+    # Report ids that are PRO-CTCAE responses, not entries: their evidence links the response.
+    response_ids: set[str] = field(default_factory=set)
 
     def flush(self, now: datetime, enqueue: Callable[[list[int]], None]) -> None:
         if self.evidence:

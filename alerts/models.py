@@ -10,7 +10,14 @@ from django.db import models
 from django.utils import timezone
 
 from diary import vocabulary as V
-from diary.models import Clinic, CourseStatus, DiaryEntry, Patient, TreatmentCourse
+from diary.models import (
+    Clinic,
+    CourseStatus,
+    DiaryEntry,
+    Patient,
+    QuestionnaireResponse,
+    TreatmentCourse,
+)
 
 if TYPE_CHECKING:
     from alerts import rules
@@ -207,11 +214,19 @@ class Alert(models.Model):
 
 
 class AlertEvidence(models.Model):
-    """A rule that fired for an entry (or, for time-based rules, at a time) on an alert."""
+    """A rule that fired for an entry or a PRO-CTCAE questionnaire response (§5.4), or, for
+    time-based rules, at a time, on an alert. At most one of ``entry`` and ``response``."""
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="evidence")
     entry = models.ForeignKey(
         DiaryEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="alert_evidence"
+    )
+    response = models.ForeignKey(
+        QuestionnaireResponse,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="alert_evidence",
     )
     code = models.CharField(max_length=80)
     level = models.CharField(max_length=10, choices=Level.choices)
@@ -227,18 +242,34 @@ class AlertEvidence(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["alert", "entry", "code"], name="one_evidence_per_alert_entry_rule"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["alert", "response", "code"], name="one_evidence_per_alert_response_rule"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(entry__isnull=True) | models.Q(response__isnull=True),
+                name="evidence_entry_or_response",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.code
 
     @classmethod
-    def of(cls, fired: rules.Fired, *, alert: Alert, entry_id: Any, at: datetime) -> AlertEvidence:
+    def of(
+        cls,
+        fired: rules.Fired,
+        *,
+        alert: Alert,
+        entry_id: Any,
+        at: datetime,
+        response_id: Any = None,
+    ) -> AlertEvidence:
         """The evidence row of a rule that fired (unsaved)."""
         return cls(
             alert=alert,
             entry_id=entry_id,
+            response_id=response_id,
             code=fired.code,
             level=fired.level,
             symptom=fired.symptom,

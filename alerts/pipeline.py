@@ -11,11 +11,12 @@ channels per level) is data in the pure ``alerts.rules``; deliveries go through
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 from django.conf import settings
@@ -25,6 +26,7 @@ from django.utils import timezone, translation
 
 from alerts import rules
 from alerts.context import AlertContext, Writes, history_rows
+from alerts.context import RecentComposites as _RecentComposites
 from alerts.delivery import enqueue_deliveries, queue_notifications, record_event
 from alerts.models import (
     LEVEL_RANK,
@@ -48,6 +50,7 @@ from diary.models import (
     FollowUp,
     Infusion,
     Patient,
+    QuestionnaireResponse,
     TreatmentCourse,
 )
 from diary.vocabulary import Level as LevelName
@@ -56,6 +59,14 @@ logger = logging.getLogger(__name__)
 
 # The clinician-recorded terms behind §5.3 "known neutropenia".
 NEUTROPENIA_TERMS = ("neutrophil_count_decreased", "febrile_neutropenia")
+# PRO-CTCAE responses are reports (§5.4): their instruments, and how long a response's
+# composites count in the evaluation of diary entries (§5.4: "within 7 days", the PRO-CTCAE
+# recall period [V §2.1]) and how recent an entry's answers must be to count in a response's
+# evaluation (24 h, D52 [D]).
+PROCTCAE_PREFIX = "proctcae_"
+PROCTCAE_CNS = "proctcae_cns"
+COMPOSITES_COUNT_FOR = timedelta(days=7)
+ENTRY_COUNTS_FOR = timedelta(hours=24)
 
 
 def due_at_for(patient: Patient, level: str, start: datetime) -> datetime:
@@ -145,6 +156,9 @@ def _context_for(
             spo2_exertion=patient.baseline_spo2_exertion,
             sob_exertion=patient.baseline_sob_exertion or None,
             weight_kg=float(patient.baseline_weight_kg) if patient.baseline_weight_kg else None,
+            cough_severity=patient.baseline_cough_severity or None,
+            neuro=dict(patient.baseline_neuro or {}),
+            composites=dict(patient.baseline_composites or {}),
         ),
         "risk_factors": tuple(patient.ild_risk_factors()),
         "brain_metastases": patient.brain_metastases,
@@ -175,10 +189,10 @@ def raise_alerts(
     The patient's context is read once and the rows are written in bulk at the end
     (alerts.context).
     """
-    ctx = _load_context(patient)
     new_ids = {str(entry.pk) for entry, _ in entries}
     earliest = min(entry.recorded_at for entry, _ in entries)
     latest = max(entry.recorded_at for entry, _ in entries)
+    ctx = _load_context(patient, composites_since=earliest - COMPOSITES_COUNT_FOR)
     rows = [
         row
         for row in history_rows(
@@ -194,6 +208,8 @@ def raise_alerts(
         _report(entry, {term: result.grade for term, result in results.items()})
         for entry, results in entries
     ]
+    if ctx.recent_composites:
+        reports = [_with_recent_composites(r, ctx.recent_composites) for r in reports]
     reports.sort(key=lambda r: (r.recorded_at, r.entry_id))
     later_stored = {
         r.entry_id for r in reports if r.entry_id not in new_ids and r.recorded_at > earliest
@@ -261,20 +277,120 @@ def raise_alerts(
     return outcomes
 
 
+# --- PRO-CTCAE questionnaire responses (§5.4) -------------------------------------------------
+
+
+def raise_response_alerts(*, patient: Patient, response: QuestionnaireResponse) -> ReportOutcome:
+    """Evaluate a newly stored PRO-CTCAE response as a report (§5.4) and write its alerts,
+    evidence (linked to the response), outbox rows and follow-ups, in the transaction that
+    stores it: the diary's response evaluator (diary.evaluation.ResponseEvaluator).
+
+    The report carries the response's composites and, as its structured answers, those of the
+    patient's latest diary entry recorded in the 24 h up to the response's completion (D52);
+    its history is the 14 days of entries before it (that entry left out) and the earlier
+    PRO-CTCAE responses of those days, as reports of their composites. Other instruments
+    (QLQ-C30, ...) are not reports: green.
+    """
+    if not response.instrument.startswith(PROCTCAE_PREFIX):
+        return ReportOutcome(level="green")
+    ctx = _load_context(patient)
+    completed_at = response.completed_at
+    rows = history_rows(
+        patient.pk, completed_at - rules.HISTORY_WINDOW, completed_at, REPORT_FIELDS
+    )
+    rows.sort(key=lambda row: (row["recorded_at"], str(row["id"])))
+    recent = rows and rows[-1]["recorded_at"] >= completed_at - ENTRY_COUNTS_FOR
+    answers = rows[-1] if recent else None
+    history = [_report_from_row(row, row["grade_summary"]) for row in rows if row is not answers]
+    earlier = (
+        QuestionnaireResponse.objects.filter(
+            patient=patient,
+            instrument__startswith=PROCTCAE_PREFIX,
+            completed_at__gte=completed_at - rules.HISTORY_WINDOW,
+            completed_at__lte=completed_at,
+        )
+        .exclude(pk=response.pk)
+        .values_list("pk", "completed_at", "completed_offset_minutes", "scores")
+    )
+    history += [
+        rules.Report(
+            entry_id=str(pk),
+            recorded_at=at.astimezone(timezone.get_fixed_timezone(offset)),
+            symptoms={},
+            grades={},
+            composites=_composites(scores),
+        )
+        for pk, at, offset, scores in earlier
+    ]
+    history.sort(key=lambda r: (r.recorded_at, r.entry_id))
+    local = response.local_completed_at()
+    if answers is not None:
+        borrowed = _report_from_row(answers, answers["grade_summary"])
+        report = replace(
+            borrowed,
+            entry_id=str(response.pk),
+            recorded_at=local,
+            composites=_composites(response.scores),
+        )
+    else:
+        report = rules.Report(
+            entry_id=str(response.pk),
+            recorded_at=local,
+            symptoms={},
+            grades={},
+            composites=_composites(response.scores),
+        )
+    writes = Writes(response_ids={str(response.pk)})
+    evaluation = rules.evaluate(
+        rules.Snapshot(current=report, history=tuple(history), **ctx.snapshot)
+    )
+    kinds: dict[str, str] = {}
+    if evaluation.levels_by_kind or evaluation.followups:
+        kinds = _apply(ctx, writes, report, evaluation)
+        # The borrowed entry answered and scheduled its own follow-ups when it arrived: as for
+        # an entry evaluated again, the response answers none and schedules no one-shot
+        # question; it schedules the re-checks of the alerts it opens.
+        _follow_up(ctx, writes, report, evaluation, reevaluated=True)
+    writes.flush(ctx.now, enqueue_deliveries)
+    told_kinds = cast(dict[str, LevelName], kinds)
+    codes = tuple(dict.fromkeys(f.code for f in evaluation.fired))
+    advice = rules.advise(
+        told=told_kinds,
+        codes=codes,
+        reported=[*report.composites, *report.symptoms],
+        grades=report.grades,
+        drug_class=ctx.snapshot["drug_class"],
+        phone=ctx.patient.clinic.phone_24h,
+        overrides=ctx.overrides,
+        translate=_translator(ctx.patient),
+    )
+    return ReportOutcome(level=advice.level, kinds=told_kinds, codes=codes, advice=advice.as_dict())
+
+
 def _context_sql() -> str:
     """The patient's lock with what the pipeline needs to know first: whether any expected-AMBER
     marking may run (ExpectedAmber not ended, until > now), whether any follow-up is open
     (FollowUp.objects.open), the current course (Patient.current_course: the newest not
     discontinued, by start date then id), whether the clinic reworded any advice
-    (AdviceOverride), and whether a clinician ever recorded a low neutrophil count or febrile
-    neutropenia (§5.3). Plain SQL: compiling the same read through the ORM cost about 1.5 ms of
-    CPU per entry, more than the database spends on it (docs/performance.md, "Ingest")."""
+    (AdviceOverride), whether a clinician ever recorded a low neutrophil count or febrile
+    neutropenia (§5.3), and the scores and completion time of the patient's latest PRO-CTCAE
+    responses completed since a given time (the drug's item set and the CNS set, §5.4). Plain
+    SQL: compiling the same read through the ORM cost about 1.5 ms of CPU per entry, more than
+    the database spends on it (docs/performance.md, "Ingest")."""
     patient = Patient._meta.db_table
     course = TreatmentCourse._meta.db_table
     current = (
         f"(SELECT {{col}} FROM {course} c WHERE c.patient_id = p.id AND c.status <> "
         f"'{CourseStatus.DISCONTINUED}' ORDER BY c.started_on DESC, c.id DESC LIMIT 1)"
     )
+    response = QuestionnaireResponse._meta.db_table
+    latest = (
+        f"(SELECT {{col}} FROM {response} r WHERE r.patient_id = p.id"
+        f" AND r.instrument {{test}} AND r.completed_at >= %s"
+        f" ORDER BY r.completed_at DESC LIMIT 1)"
+    )
+    drug_set = f"LIKE '{PROCTCAE_PREFIX}%%' AND r.instrument <> '{PROCTCAE_CNS}'"
+    cns_set = f"= '{PROCTCAE_CNS}'"
     return (
         f"SELECT EXISTS (SELECT 1 FROM {ExpectedAmber._meta.db_table} e"
         f" WHERE e.patient_id = p.id AND e.until > %s AND e.ended_at IS NULL),"
@@ -285,7 +401,11 @@ def _context_sql() -> str:
         f" EXISTS (SELECT 1 FROM {AdviceOverride._meta.db_table} o"
         f" WHERE o.clinic_id = p.clinic_id),"
         f" EXISTS (SELECT 1 FROM {ClinicianObservation._meta.db_table} n"
-        f" WHERE n.patient_id = p.id AND n.term IN {NEUTROPENIA_TERMS!r} AND n.grade >= 1)"
+        f" WHERE n.patient_id = p.id AND n.term IN {NEUTROPENIA_TERMS!r} AND n.grade >= 1),"
+        f" {latest.format(col='r.scores', test=drug_set)},"
+        f" {latest.format(col='r.completed_at', test=drug_set)},"
+        f" {latest.format(col='r.scores', test=cns_set)},"
+        f" {latest.format(col='r.completed_at', test=cns_set)}"
         f" FROM {patient} p WHERE p.id = %s"
     )
 
@@ -293,22 +413,38 @@ def _context_sql() -> str:
 _CONTEXT_SQL = _context_sql()
 
 
-def _load_context(patient: Patient) -> AlertContext:
+def _load_context(patient: Patient, composites_since: datetime | None = None) -> AlertContext:
     """Lock the patient and read what the rules need about them. The lock query also tells
     whether a clinician declared any level expected and whether any follow-up is open (EXISTS
-    subqueries), so the usual patient, with neither, costs no query for them."""
+    subqueries), so the usual patient, with neither, costs no query for them, and it reads the
+    latest PRO-CTCAE composites completed since ``composites_since`` (none without it)."""
     now = timezone.now()
+    adapt = connection.ops.adapt_datetimefield_value
+    # A time after every response: no composites are read.
+    since = adapt(composites_since or now + timedelta(days=1))
     # Alert evaluation is serialised per patient: two requests never open two alerts.
     with connection.cursor() as cursor:
         cursor.execute(
             _CONTEXT_SQL + (" FOR UPDATE" if connection.features.has_select_for_update else ""),
-            [connection.ops.adapt_datetimefield_value(now), patient.pk],
+            [adapt(now), since, since, since, since, patient.pk],
         )
-        (has_expected, has_followups, course_id, drug, started_on, reworded, neutropenia) = (
-            cursor.fetchone()
-        )
+        (
+            has_expected,
+            has_followups,
+            course_id,
+            drug,
+            started_on,
+            reworded,
+            neutropenia,
+            *latest,
+        ) = cursor.fetchone()
     if isinstance(started_on, str):  # SQLite returns dates as text
         started_on = date.fromisoformat(started_on)
+    recent = [
+        _RecentComposites(_as_datetime(latest[i + 1]), _composites(latest[i]))
+        for i in (0, 2)
+        if latest[i] is not None
+    ]
     expected = _expected_triggers(patient, now) if has_expected else {}
     # An ILD marking is the §5.2 "under active ILD management" clinician flag (D46).
     snapshot = _context_for(
@@ -323,7 +459,37 @@ def _load_context(patient: Patient) -> AlertContext:
         snapshot=snapshot,
         followups=list(patient.followups.open()) if has_followups else [],
         overrides=_advice_overrides(patient.clinic_id) if reworded else {},
+        recent_composites=recent,
     )
+
+
+def _composites(scores: Any) -> dict[str, int]:
+    """A PRO-CTCAE response's composite grades (its scores) by symptom key; ungradable ones
+    (None) left out."""
+    if isinstance(scores, str):  # raw JSON text (SQLite, and PostgreSQL through a cursor)
+        scores = json.loads(scores)
+    return {key: value for key, value in (scores or {}).items() if type(value) is int}
+
+
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
+
+
+def _with_recent_composites(
+    report: rules.Report, recent: Sequence[_RecentComposites]
+) -> rules.Report:
+    """The entry's report with the composites of the patient's latest PRO-CTCAE responses
+    completed in the 7 days up to it (§5.4, D52); unchanged without any."""
+    composites: dict[str, int] = {}
+    for latest in recent:
+        if latest.completed_at <= report.recorded_at <= latest.completed_at + COMPOSITES_COUNT_FOR:
+            composites.update(latest.composites)
+    if not composites:
+        return report
+    return replace(report, composites={**composites, **report.composites})
 
 
 def _neutropenia_observations(patient: Patient) -> tuple[rules.Observation, ...]:
@@ -478,6 +644,8 @@ def _apply(
     told: dict[str, str] = {}
     now = ctx.now
     entry_id = report.entry_id
+    # What the audit trail names as the report: an entry, or a PRO-CTCAE response (§5.4).
+    source = "response" if entry_id in writes.response_ids else "entry"
     for kind, level in evaluation.levels_by_kind.items():
         if level not in (Level.AMBER, Level.RED):
             continue
@@ -497,7 +665,7 @@ def _apply(
                     _new_event(
                         alert,
                         EventType.SUPPRESSED,
-                        {"entry": entry_id, "codes": [f.code for f in fired]},
+                        {source: entry_id, "codes": [f.code for f in fired]},
                     )
                 )
             continue
@@ -514,7 +682,7 @@ def _apply(
             ctx.active[kind] = alert
             _attach(writes, alert, entry_id, fired, now)
             writes.events.append(
-                _new_event(alert, EventType.OPENED, {"level": level, "entry": entry_id})
+                _new_event(alert, EventType.OPENED, {"level": level, source: entry_id})
             )
             writes.notifications.extend(_notifications(alert, NotificationReason.OPENED, level))
             told[kind] = level
@@ -545,11 +713,12 @@ def _apply(
             told[kind] = level
         elif new:
             writes.evidence_touched.add(alert.pk)
-            writes.events.append(_new_event(alert, EventType.EVIDENCE, {"entry": entry_id}))
+            writes.events.append(_new_event(alert, EventType.EVIDENCE, {source: entry_id}))
             told[kind] = alert.level
     if told:
         logger.info(
-            "alerts raised entry_id=%s patient_id=%s level=%s",
+            "alerts raised %s_id=%s patient_id=%s level=%s",
+            source,
             entry_id,
             ctx.patient.pk,
             _highest(told.values()),
@@ -583,7 +752,11 @@ def _attach(
         if key in writes.evidence_keys:
             continue
         writes.evidence_keys.add(key)
-        writes.evidence.append(AlertEvidence.of(f, alert=alert, entry_id=entry_id, at=now))
+        if entry_id in writes.response_ids:
+            row = AlertEvidence.of(f, alert=alert, entry_id=None, response_id=entry_id, at=now)
+        else:
+            row = AlertEvidence.of(f, alert=alert, entry_id=entry_id, at=now)
+        writes.evidence.append(row)
         new = True
     return new
 

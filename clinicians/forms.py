@@ -232,3 +232,80 @@ def _choices(form: forms.Form, name: str, choices: list[tuple[str, str]]) -> Non
     field = form.fields[name]
     assert isinstance(field, forms.ChoiceField)
     field.choices = choices
+
+
+class BaselinesForm(forms.Form):
+    """A patient's baselines as nurses and oncologists change them (reference §5.2, §5.5;
+    diary.services.update_baselines audits every change)."""
+
+    stools_per_day = forms.IntegerField(label="Stools per day", required=False, min_value=0)
+    spo2_rest = forms.IntegerField(label="SpO2 at rest (%)", required=False)
+    spo2_exertion = forms.IntegerField(label="SpO2 after exertion (%)", required=False)
+    sob_exertion = forms.ChoiceField(label="Breathlessness", required=False)
+    cough_severity = forms.ChoiceField(label="Cough", required=False)
+    weight_kg = forms.DecimalField(
+        label="Weight (kg)", required=False, max_digits=5, decimal_places=1
+    )
+    composites = forms.CharField(
+        label="PRO-CTCAE composites",
+        required=False,
+        help_text="symptom=grade (0-3), separated by commas, e.g. cough=1, fatigue=2.",
+    )
+    stoma = forms.BooleanField(label="Stoma (diarrhea asked as ostomy output)", required=False)
+    home_oximeter = forms.BooleanField(label="Home pulse oximeter", required=False)
+    reason = forms.CharField(label="Why (kept in the audit trail)", max_length=200)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from diary.models import (
+            NEURO_LEVELS,
+            NEURO_SEVERITY_TERMS,
+            NEURO_YES_NO_TERMS,
+            CoughSeverity,
+            SobExertion,
+        )
+
+        super().__init__(*args, **kwargs)
+        _choices(self, "sob_exertion", [("", "Not recorded"), *SobExertion.choices])
+        _choices(self, "cough_severity", [("", "Not recorded"), *CoughSeverity.choices])
+        for term in NEURO_SEVERITY_TERMS:
+            self.fields[f"neuro_{term}"] = forms.ChoiceField(
+                label=f"{term.replace('_', ' ').capitalize()} at baseline",
+                required=False,
+                choices=[("", "None"), *((level, level) for level in NEURO_LEVELS)],
+            )
+        for term in NEURO_YES_NO_TERMS:
+            self.fields[f"neuro_{term}"] = forms.BooleanField(
+                label=f"{term.replace('_', ' ').capitalize()} at baseline", required=False
+            )
+        self.neuro_terms = (*NEURO_SEVERITY_TERMS, *NEURO_YES_NO_TERMS)
+
+    @classmethod
+    def initial_for(cls, baselines: dict[str, Any]) -> dict[str, Any]:
+        initial = {k: v for k, v in baselines.items() if k not in ("neuro", "composites")}
+        initial["composites"] = ", ".join(f"{k}={v}" for k, v in baselines["composites"].items())
+        initial.update({f"neuro_{term}": v for term, v in baselines["neuro"].items()})
+        return initial
+
+    def clean_composites(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for part in filter(None, (p.strip() for p in self.cleaned_data["composites"].split(","))):
+            key, _, grade = part.partition("=")
+            try:
+                out[key.strip()] = int(grade)
+            except ValueError:
+                raise forms.ValidationError(f"{part!r} is not symptom=grade.") from None
+        return out
+
+    def changes(self) -> dict[str, Any]:
+        """The service's changes: every baseline, as the form now holds it."""
+        data = dict(self.cleaned_data)
+        neuro = {}
+        for term in self.neuro_terms:
+            value = data.pop(f"neuro_{term}")
+            if value:
+                neuro[term] = value
+        data.pop("reason")
+        data["neuro"] = neuro
+        for name in ("sob_exertion", "cough_severity"):
+            data[name] = data[name] or None
+        return data

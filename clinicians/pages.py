@@ -9,16 +9,18 @@ from datetime import date, timedelta
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import prefetch_related_objects
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from clinicians import charts, metrics, timeline
 from clinicians.access import Can, Staff, staff_view
-from diary import questionnaires
+from clinicians.forms import BaselinesForm
+from diary import questionnaires, services
 
 OLDEST_DAY = date(2000, 1, 1)
 PROGRAMME_CHOICES = ((7, "7 days"), (28, "28 days"), (91, "13 weeks"), (182, "26 weeks"))
@@ -77,8 +79,11 @@ def _fragment_or_page(
 
 
 @staff_view(Can.VIEW)
-def patient(request: HttpRequest, subject_id: str) -> HttpResponse:
-    """One patient over a period: the timeline, the chart's data table, recent entries, alerts."""
+def patient(
+    request: HttpRequest, subject_id: str, baselines_form: BaselinesForm | None = None
+) -> HttpResponse:
+    """One patient over a period: the timeline, the chart's data table, recent entries, alerts,
+    and the baselines (with their edit form for nurses and oncologists)."""
     staff: Staff = request.staff  # type: ignore[attr-defined]
     found = staff.patient(subject_id)
     prefetch_related_objects([found], "courses__infusions")
@@ -93,7 +98,13 @@ def patient(request: HttpRequest, subject_id: str) -> HttpResponse:
     end, days = form.period()
     page = timeline.patient_page(found, timeline.Window.ending(end, days, tz), today=today)
     context = {"page": page, "table_rows": table_rows(page.table), "form": form, "nav": "queue"}
-    status = 400 if form.errors else 200
+    if staff.can(Can.TRIAGE):
+        context["baselines_form"] = baselines_form or BaselinesForm(
+            initial=BaselinesForm.initial_for(services.baselines_of(found))
+        )
+    # The audit trail of the baselines is read from the staff API (GET .../baselines/): listing
+    # it here would cost the page a query more than its pinned 12 (docs/performance.md).
+    status = 400 if form.errors or (baselines_form and baselines_form.errors) else 200
     return _fragment_or_page(
         request, "clinicians/patient.html", "clinicians/_patient_period.html", context, status
     )
@@ -203,3 +214,29 @@ def programme(request: HttpRequest) -> HttpResponse:
     return _fragment_or_page(
         request, "clinicians/programme.html", "clinicians/_programme_period.html", context, status
     )
+
+
+@staff_view(Can.TRIAGE)
+def patient_baselines(request: HttpRequest, subject_id: str) -> HttpResponse:
+    """Change the patient's baselines (POST; nurses and oncologists), audited by the service."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    staff: Staff = request.staff  # type: ignore[attr-defined]
+    found = staff.patient(subject_id)
+    form = BaselinesForm(request.POST)
+    if form.is_valid():
+        try:
+            services.update_baselines(
+                patient=found,
+                changes=form.changes(),
+                user=request.user,  # type: ignore[arg-type]
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                target = name if name in form.fields else None
+                for message in messages:
+                    form.add_error(target, message)
+        else:
+            return redirect("clinicians:patient", subject_id=found.subject_id)
+    return patient.__wrapped__(request, subject_id, baselines_form=form)  # type: ignore[attr-defined,no-any-return]

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from alerts.models import Alert, AlertEvent, AlertEvidence, EventType, ExpectedAmber, Outcome
 from alerts.rules import RISK_FACTOR_TEXT, RULES, SOB_TEXT
-from diary.models import DiaryEntry, EntryGrade, Patient
+from diary.models import DiaryEntry, EntryGrade, Patient, QuestionnaireResponse
 from diary.vocabulary import TKI
 
 # A T-DXd cycle is 3 weeks (IV every 3 weeks, reference §3.1 [V]).
@@ -24,10 +24,19 @@ ADHERENCE_DAYS = 7
 
 @dataclass
 class Trigger:
-    """One diary entry (or, for a time-based rule, none) and the rules it fired."""
+    """One diary entry, PRO-CTCAE response (§5.4) or, for a time-based rule, neither, and the
+    rules it fired."""
 
     entry: DiaryEntry | None
     rules: list[AlertEvidence] = field(default_factory=list)
+    response: QuestionnaireResponse | None = None
+
+    @property
+    def composites(self) -> list[tuple[str, Any]]:
+        """The response's PRO-CTCAE composite grades (0-3, never a CTCAE grade, §5.4)."""
+        if self.response is None:
+            return []
+        return sorted(self.response.scores.items())
 
     @property
     def grades(self) -> list[EntryGrade]:
@@ -36,18 +45,22 @@ class Trigger:
 
 def triggers(alert: Alert) -> list[Trigger]:
     """The alert's evidence grouped by entry, newest entry first, with current grades."""
-    evidence = alert.evidence.select_related("entry").prefetch_related(
+    evidence = alert.evidence.select_related("entry", "response").prefetch_related(
         Prefetch("entry__grades", queryset=EntryGrade.objects.current().order_by("term"))
     )
     groups: dict[Any, Trigger] = {}
     for item in evidence:
-        key = item.entry_id or f"rule-{item.pk}"
-        groups.setdefault(key, Trigger(entry=item.entry)).rules.append(item)
-    return sorted(
-        groups.values(),
-        key=lambda t: t.entry.recorded_at if t.entry else t.rules[0].created_at,
-        reverse=True,
-    )
+        key = item.entry_id or item.response_id or f"rule-{item.pk}"
+        groups.setdefault(key, Trigger(entry=item.entry, response=item.response)).rules.append(item)
+    return sorted(groups.values(), key=_when, reverse=True)
+
+
+def _when(trigger: Trigger) -> Any:
+    if trigger.entry is not None:
+        return trigger.entry.recorded_at
+    if trigger.response is not None:
+        return trigger.response.completed_at
+    return trigger.rules[0].created_at
 
 
 # What each rule code means, in one line (docs/alert-rules.md's "condition").
@@ -179,6 +192,24 @@ def baseline_rows(patient: Patient) -> list[tuple[str, str]]:
         rows.append(("Breathlessness", SOB_TEXT.get(patient.baseline_sob_exertion, "")))
     if patient.baseline_weight_kg is not None:
         rows.append(("Weight", f"{patient.baseline_weight_kg} kg"))
+    if patient.baseline_cough_severity:
+        rows.append(("Cough", patient.baseline_cough_severity))
+    if patient.baseline_neuro:
+        deficits = [
+            term.replace("_", " ") + ("" if level is True else f" ({level})")
+            for term, level in patient.baseline_neuro.items()
+        ]
+        rows.append(("Neurological deficits", ", ".join(deficits)))
+    if patient.baseline_composites:
+        composites = [
+            f"{key.replace('_', ' ')} {grade}"
+            for key, grade in sorted(patient.baseline_composites.items())
+        ]
+        rows.append(("PRO-CTCAE composites (0-3)", ", ".join(composites)))
+    if patient.stoma:
+        rows.append(("Stoma", "yes (diarrhea asked as ostomy output)"))
+    if patient.home_oximeter:
+        rows.append(("Home pulse oximeter", "yes"))
     return rows
 
 

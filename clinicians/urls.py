@@ -14,6 +14,11 @@ urlpatterns = [
     path("alerts/<int:pk>/", views.alert_detail, name="alert"),
     path("alerts/<int:pk>/<slug:action>/", views.alert_action, name="alert_action"),
     path("patients/<str:subject_id>/", pages.patient, name="patient"),
+    path(
+        "patients/<str:subject_id>/baselines/",
+        pages.patient_baselines,
+        name="patient_baselines",
+    ),
     path("programme/", pages.programme, name="programme"),
     path("exports/", export_views.exports, name="exports"),
     path("exports/list/", export_views.exports_fragment, name="exports_fragment"),

@@ -98,6 +98,20 @@ def issue_code(
         )
 
 
+BASELINE_COLUMNS: tuple[str, ...] = (
+    "baseline_stools_per_day",
+    "baseline_spo2_rest",
+    "baseline_spo2_exertion",
+    "baseline_sob_exertion",
+    "baseline_cough_severity",
+    "baseline_weight_kg",
+    "baseline_neuro",
+    "baseline_composites",
+    "stoma",
+    "home_oximeter",
+)
+
+
 @admin.register(Patient)
 class PatientAdmin(ClinicScopedAdmin):
     list_display = ["subject_id", "clinic", "enrolled_on", "brain_metastases"]
@@ -126,23 +140,17 @@ class PatientAdmin(ClinicScopedAdmin):
             },
         ),
         (
-            "Baselines (before cycle 1; changed only by a clinician)",
-            {
-                "fields": [
-                    "baseline_stools_per_day",
-                    "baseline_spo2_rest",
-                    "baseline_spo2_exertion",
-                    "baseline_sob_exertion",
-                    "baseline_weight_kg",
-                ]
-            },
+            "Baselines (before cycle 1; changed only by a clinician, on the patient page)",
+            {"fields": BASELINE_COLUMNS},
         ),
     ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # A patient stays in the clinic they were enrolled in: their alerts keep a copy of it.
+        # Baselines change only through diary.services.update_baselines, which audits each
+        # change (the patient page and the staff API, D56), never silently here.
         fields = list(super().get_readonly_fields(request, obj))
-        return [*fields, "clinic"] if obj is not None else fields
+        return [*fields, "clinic", *BASELINE_COLUMNS] if obj is not None else fields
 
 
 class InfusionInline(admin.TabularInline):

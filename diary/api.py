@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import LOCKED_OUT_MESSAGE, ApiError, flatten_errors
-from diary import advice, catalogue, questionnaires, reminders, services
+from diary import advice, catalogue, drugs, questionnaires, reminders, services
 from diary.access import IsPatient, patient_for_request
 from diary.models import DiaryEntry, Patient, QuestionnaireResponse
 from diary.serializers import (
@@ -200,6 +200,7 @@ class MeView(PatientView):
             },
             "baseline": patient.baseline(),
             "report_terms": terms,
+            "report_fields": drugs.report_fields(terms, stoma=patient.stoma),
             "followups": [
                 {"code": f.code, "terms": f.terms, "reason": f.reason, "due_at": f.due_at}
                 for f in followups

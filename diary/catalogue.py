@@ -79,6 +79,7 @@ def report_terms_for(patient: Patient) -> list[str]:
         course.drug if course else None,
         brain_metastases=patient.brain_metastases,
         liver_check=liver_check,
+        home_oximeter=patient.home_oximeter,
     )
     terms += [t for f in patient.followups.due() for t in f.terms if t not in terms]
     return terms

@@ -5,6 +5,7 @@ Sources are the tags of ../shared/clinical/reference.md §3.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from diary import vocabulary
@@ -104,6 +105,10 @@ def starting_dose(drug_key: str, weight_kg: float | None = None) -> str:
 # TKIs: GI (diarrhea, §5.3), skin, nails, mouth (§3.2-3.3), fatigue, and respiratory + fever
 # because all three drugs carry an ILD warning (§5.2) and fever applies to any drug (§5.3).
 # Patients with brain metastases are also asked the CNS watch terms of §5.5.
+# Every patient is asked about chills (§5.3 fever RED: chills with any raised temperature), and
+# T-DXd patients about abdominal pain (§5.3 complicated diarrhea: moderate-severe cramping) as
+# TKI patients are; a patient enrolled with a home pulse oximeter is asked for SpO2 (hypoxia,
+# §5.2) whatever the drug (issue 11).
 REPORT_TERMS: dict[DrugClass, tuple[str, ...]] = {
     "adc": (
         "dyspnea",
@@ -114,6 +119,7 @@ REPORT_TERMS: dict[DrugClass, tuple[str, ...]] = {
         "nausea",
         "vomiting",
         "diarrhea",
+        "abdominal_pain",
         "anorexia",
         "dehydration",
         "fatigue",
@@ -134,11 +140,13 @@ REPORT_TERMS: dict[DrugClass, tuple[str, ...]] = {
         "dyspnea",
         "cough",
         "fever",
+        "chills",
     ),
     "other": (
         "dyspnea",
         "cough",
         "fever",
+        "chills",
         "nausea",
         "vomiting",
         "diarrhea",
@@ -176,10 +184,17 @@ def liver_check_due(
 
 
 def report_terms(
-    drug_key: str | None, *, brain_metastases: bool, liver_check: bool = False
+    drug_key: str | None,
+    *,
+    brain_metastases: bool,
+    liver_check: bool = False,
+    home_oximeter: bool = False,
 ) -> list[str]:
+    """The terms the diary asks today (the one source of /me ``report_terms``)."""
     drug = DRUGS.get(drug_key or "other", OTHER)
     terms = list(REPORT_TERMS[drug.drug_class])
+    if home_oximeter and "hypoxia" not in terms:
+        terms.insert(terms.index("cough") + 1 if "cough" in terms else len(terms), "hypoxia")
     if drug.key in HEART_CHECK_DRUGS and "heart_symptoms" not in terms:
         terms.append("heart_symptoms")
     if liver_check:
@@ -187,3 +202,26 @@ def report_terms(
     if brain_metastases:
         terms.extend(term for term in CNS_TERMS if term not in terms)
     return terms
+
+
+# What to ask first for a term whose primary answer depends on the patient (§1.2): a patient
+# with a stoma is asked the increase in ostomy output instead of the stool count.
+STOMA_FIELDS: dict[str, tuple[str, ...]] = {"diarrhea": ("ostomy_output_increase",)}
+NO_STOMA_FIELDS: dict[str, tuple[str, ...]] = {"diarrhea": ("stools_over_baseline",)}
+
+
+def report_fields(terms: Iterable[str], *, stoma: bool) -> dict[str, list[str]]:
+    """Per term asked, the primary field(s) the app asks (/me ``report_fields``): the grading
+    engine's primary fields, narrowed to the one that fits the patient where a term has
+    alternatives (diarrhea: ``ostomy_output_increase`` with a stoma, else the stool count)."""
+    from diary.grading import TERMS
+
+    chosen = STOMA_FIELDS if stoma else NO_STOMA_FIELDS
+    out: dict[str, list[str]] = {}
+    for term in terms:
+        spec = TERMS.get(term)
+        if term in chosen:
+            out[term] = list(chosen[term])
+        elif spec is not None:
+            out[term] = list(spec.primary_fields) or list(spec.fields)
+    return out

@@ -9,6 +9,12 @@ entry: what the care team was told because of it. ``ReportOutcome.level`` become
 ``alert_level``; an entry without an outcome is green. With no evaluator registered every entry
 is green. This replaced the ``entries_recorded`` signal, whose untyped return value a receiver
 had to shape as a dict (docs/decisions.md D43).
+
+A PRO-CTCAE questionnaire response is a report like an entry (reference §5.4): the alerts app
+also registers one ``ResponseEvaluator`` (``register_response_evaluator``), which
+``diary.questionnaires.submit_response`` calls through ``evaluate_response`` in the transaction
+that stores the response; its ``ReportOutcome.level`` becomes the response's ``alert_level``
+(D53).
 """
 
 from __future__ import annotations
@@ -22,12 +28,12 @@ from diary.vocabulary import Level
 
 if TYPE_CHECKING:
     from diary.grading import GradeResult
-    from diary.models import DiaryEntry, Patient
+    from diary.models import DiaryEntry, Patient, QuestionnaireResponse
 
 
 @dataclass(frozen=True, slots=True)
 class ReportOutcome:
-    """What the care team was told because of one diary entry.
+    """What the care team was told because of one diary entry or questionnaire response.
 
     ``level``: the highest level newly told (the entry's ``alert_level``; green: nothing).
     ``kinds``: per alert kind, the level the care team was told for it.
@@ -80,3 +86,30 @@ def evaluate_entries(
     if _evaluator is None:
         return {}
     return _evaluator(patient=patient, entries=entries)
+
+
+class ResponseEvaluator(Protocol):
+    """Evaluates one newly stored PRO-CTCAE questionnaire response of a patient (§5.4), in the
+    transaction that stores it; answers what the care team was told because of it."""
+
+    def __call__(self, *, patient: Patient, response: QuestionnaireResponse) -> ReportOutcome: ...
+
+
+_response_evaluator: ResponseEvaluator | None = None
+
+GREEN_OUTCOME = ReportOutcome(level="green")
+
+
+def register_response_evaluator(evaluator: ResponseEvaluator) -> None:
+    """Register the one response evaluator (same rules as ``register_evaluator``)."""
+    global _response_evaluator
+    if _response_evaluator is not None and _response_evaluator is not evaluator:
+        raise RuntimeError(f"a response evaluator is already registered: {_response_evaluator!r}")
+    _response_evaluator = evaluator
+
+
+def evaluate_response(*, patient: Patient, response: QuestionnaireResponse) -> ReportOutcome:
+    """The registered evaluator's outcome for this response; green without one."""
+    if _response_evaluator is None:
+        return GREEN_OUTCOME
+    return _response_evaluator(patient=patient, response=response)

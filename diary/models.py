@@ -75,6 +75,14 @@ class SobExertion(models.TextChoices):
     REST = "rest", "At rest"
 
 
+class CoughSeverity(models.TextChoices):
+    # The cough answer scale (reference §1.2), least to most severe.
+    NONE = "none", "No cough"
+    MILD = "mild", "Mild"
+    MODERATE = "moderate", "Moderate"
+    SEVERE = "severe", "Severe"
+
+
 # The T-DXd ILD risk factors of reference §3.1 [V] that cannot be derived from other data.
 RISK_FACTOR_FIELDS = (
     "renal_impairment",
@@ -89,6 +97,73 @@ class Language(models.TextChoices):
     EN = "en", "English"
     ES = "es", "Español"
     ZH_HANS = "zh-hans", "简体中文"
+
+
+# The clinician's neurological baseline (reference §5.5 [D]): the CNS terms a deficit may be
+# recorded for, and the levels that may be recorded. A graded answer records the severity present
+# at baseline (the scale of the term's self-report field); a yes/no one records True. A term left
+# out was absent. The rules read it as ``alerts.rules.Baseline.neuro``.
+NEURO_SEVERITY_TERMS: dict[str, str] = {
+    "confusion": "disorientation",
+    "dysphasia": "speech_difficulty",
+    "dizziness": "unsteadiness",
+    "headache": "pain_severity",
+}
+NEURO_YES_NO_TERMS: tuple[str, ...] = (
+    "muscle_weakness_left_sided",
+    "muscle_weakness_right_sided",
+    "vision_change",
+    "seizure",
+)
+NEURO_LEVELS: tuple[str, ...] = ("mild", "moderate", "severe")
+NEURO_TERMS: tuple[str, ...] = (*NEURO_SEVERITY_TERMS, *NEURO_YES_NO_TERMS)
+
+
+def neuro_baseline_errors(value: object) -> list[str]:
+    """What is wrong with a neurological baseline (empty: nothing)."""
+    if not isinstance(value, dict):
+        return ["Send the neurological baseline as an object of CNS term -> level."]
+    errors = []
+    for term, level in value.items():
+        if term in NEURO_SEVERITY_TERMS:
+            if level not in NEURO_LEVELS:
+                errors.append(f"{term}: the level must be one of {', '.join(NEURO_LEVELS)}.")
+        elif term in NEURO_YES_NO_TERMS:
+            if level is not True:
+                errors.append(
+                    f"{term}: a yes/no deficit is recorded as true (leave it out if absent)."
+                )
+        else:
+            errors.append(f"{term!r} is not a CNS term: one of {', '.join(NEURO_TERMS)}.")
+    return errors
+
+
+def validate_neuro_baseline(value: object) -> None:
+    errors = neuro_baseline_errors(value)
+    if errors:
+        raise ValidationError(errors)
+
+
+def composite_baseline_errors(value: object) -> list[str]:
+    """What is wrong with baseline PRO-CTCAE composites (symptom key -> 0..3; §2.2)."""
+    from diary.grading import PROCTCAE_SYMPTOMS
+
+    if not isinstance(value, dict):
+        return ["Send the baseline composites as an object of PRO-CTCAE symptom -> 0..3."]
+    errors = []
+    for key, grade in value.items():
+        symptom = PROCTCAE_SYMPTOMS.get(key)
+        if symptom is None or symptom.presence:
+            errors.append(f"{key!r} is not a PRO-CTCAE symptom with a composite grade.")
+        elif type(grade) is not int or not 0 <= grade <= 3:
+            errors.append(f"{key}: a composite grade is a whole number from 0 to 3.")
+    return errors
+
+
+def validate_composite_baseline(value: object) -> None:
+    errors = composite_baseline_errors(value)
+    if errors:
+        raise ValidationError(errors)
 
 
 class Patient(models.Model):
@@ -149,6 +224,27 @@ class Patient(models.Model):
         blank=True,
         validators=[MinValueValidator(20), MaxValueValidator(350)],
     )
+    # A stable chronic cough is not "new" (§5.2 [D]).
+    baseline_cough_severity = models.CharField(
+        "baseline cough", max_length=10, choices=CoughSeverity.choices, blank=True
+    )
+    # Deficits present at enrolment or recorded later by a clinician (§5.5 [D]): CNS term ->
+    # severity, or true for a yes/no term (NEURO_TERMS).
+    baseline_neuro = models.JSONField(
+        "neurological baseline", default=dict, blank=True, validators=[validate_neuro_baseline]
+    )
+    # PRO-CTCAE composites before cycle 1 (§5.2 [D]): the patient's first response before the
+    # course started, or a clinician's entry (D54).
+    baseline_composites = models.JSONField(
+        "baseline PRO-CTCAE composites",
+        default=dict,
+        blank=True,
+        validators=[validate_composite_baseline],
+    )
+    # A stoma: the diarrhea question asks the ostomy output instead of the stool count (§1.2).
+    stoma = models.BooleanField(default=False)
+    # A home pulse oximeter: the diary asks for SpO2 whatever the drug (§5.2).
+    home_oximeter = models.BooleanField("home pulse oximeter", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -181,12 +277,42 @@ class Patient(models.Model):
             "spo2_exertion": self.baseline_spo2_exertion,
             "sob_exertion": self.baseline_sob_exertion or None,
             "weight_kg": float(self.baseline_weight_kg) if self.baseline_weight_kg else None,
+            "cough_severity": self.baseline_cough_severity or None,
         }
 
     def current_course(self) -> TreatmentCourse | None:
         """The course being given now: the newest that is not discontinued."""
         courses = [c for c in self.courses.all() if c.status != CourseStatus.DISCONTINUED]
         return max(courses, key=lambda c: (c.started_on, c.pk), default=None)
+
+
+class BaselineChange(models.Model):
+    """The audit trail of a patient's baselines: who changed which one, when, from what to what.
+    Append-only; written by ``diary.services.update_baselines``."""
+
+    patient = models.ForeignKey(
+        "Patient", on_delete=models.PROTECT, related_name="baseline_changes"
+    )
+    field = models.CharField(max_length=40)
+    old = models.JSONField(null=True)
+    new = models.JSONField(null=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+        indexes = [models.Index(fields=["patient", "-changed_at"], name="baseline_change_patient")]
+
+    def __str__(self) -> str:
+        return f"{self.field} of {self.patient_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("Baseline changes are append-only.")
+        super().save(*args, **kwargs)
 
 
 class EnrollmentCode(models.Model):
@@ -672,6 +798,13 @@ class QuestionnaireResponse(models.Model):
         null=True, blank=True, help_text="The scheduled occasion this response fulfils, if any."
     )
     content_hash = models.CharField(max_length=64, editable=False)
+    # What the care team was told because of this response (a PRO-CTCAE response is a report
+    # like a diary entry, §5.4), and the patient advice of §5.8 ({"summary": {"level", "text"},
+    # "items": [...]}), both set in the transaction that stores it.
+    alert_level = models.CharField(
+        max_length=10, choices=AlertLevel.choices, default=AlertLevel.GREEN
+    )
+    advice = models.JSONField(default=dict, blank=True, editable=False)
 
     objects = QuestionnaireResponseQuerySet.as_manager()
 

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from diary import instruments
+from diary.evaluation import evaluate_response
 from diary.instruments import Cadence, Instrument, Occasion
 from diary.models import (
     CourseStatus,
@@ -33,6 +34,8 @@ from diary.models import (
 )
 
 logger = logging.getLogger(__name__)
+
+PROCTCAE_PREFIX = "proctcae_"  # the PRO-CTCAE item sets (diary.instruments.proctcae)
 
 DEFAULT_LANGUAGE = "en"
 
@@ -350,6 +353,17 @@ def submit_response(*, patient: Patient, data: Mapping[str, Any]) -> Submitted:
     try:
         with transaction.atomic():
             response.save()
+            if instrument.code.startswith(PROCTCAE_PREFIX):
+                _fill_baseline_composites(patient, response)
+                # A PRO-CTCAE response is a report like a diary entry (§5.4): the alert
+                # pipeline evaluates it in this transaction (diary.evaluation, D53).
+                # Its level and the patient's advice come from that one evaluation (§5.8).
+                outcome = evaluate_response(patient=patient, response=response)
+                response.alert_level = outcome.level
+                response.advice = dict(outcome.advice)
+                QuestionnaireResponse.objects.filter(pk=response.pk).update(
+                    alert_level=response.alert_level, advice=response.advice
+                )
     except IntegrityError:
         # The same id stored a moment ago by a racing request: answer as a replay.
         stored = QuestionnaireResponse.objects.filter(pk=data["id"]).first()
@@ -363,6 +377,44 @@ def submit_response(*, patient: Patient, data: Mapping[str, Any]) -> Submitted:
         instrument.code,
     )
     return Submitted(response=response, created=True)
+
+
+def _fill_baseline_composites(patient: Patient, response: QuestionnaireResponse) -> None:
+    """The first PRO-CTCAE response completed before cycle 1 (before the current course's
+    start day, in the patient's time zone) gives the baseline composites its symptoms lack
+    (§5.2 [D], D54): a clinician's value, or an earlier response's, is never overwritten."""
+    missing = {
+        key
+        for key, value in response.scores.items()
+        if type(value) is int and key not in (patient.baseline_composites or {})
+    }
+    if not missing:
+        return  # every symptom has its baseline: no query
+    course = patient.current_course()
+    if course is None:
+        return
+    day = instruments.local_day(response.completed_at, patient.timezone)
+    if day >= course.started_on:
+        return
+    locked = (
+        Patient.objects.select_for_update().only("pk", "baseline_composites").get(pk=patient.pk)
+    )
+    current = dict(locked.baseline_composites or {})
+    added = {
+        key: value
+        for key, value in response.scores.items()
+        if type(value) is int and key not in current
+    }
+    if not added:
+        return
+    current.update(added)
+    Patient.objects.filter(pk=patient.pk).update(baseline_composites=current)
+    patient.baseline_composites = current
+    logger.info(
+        "baseline composites set from a response patient_id=%s response_id=%s",
+        patient.pk,
+        response.pk,
+    )
 
 
 def _replay(stored: QuestionnaireResponse, patient: Patient, digest: str) -> Submitted:

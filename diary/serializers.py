@@ -361,6 +361,7 @@ class BaselineSerializer(serializers.Serializer):
     spo2_exertion = serializers.IntegerField(allow_null=True)
     sob_exertion = serializers.CharField(allow_null=True)
     weight_kg = serializers.FloatField(allow_null=True)
+    cough_severity = serializers.CharField(allow_null=True)
 
 
 class FollowUpSerializer(serializers.Serializer):
@@ -390,6 +391,15 @@ class MeSerializer(serializers.Serializer):
     report_terms = serializers.ListField(
         child=serializers.CharField(),
         help_text="The terms to ask today: by drug and brain metastases, plus due follow-ups.",
+    )
+    report_fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text=(
+            "Per term of `report_terms`, the primary field(s) to ask, fitted to the patient: a "
+            "patient with a stoma is asked diarrhea as `ostomy_output_increase` instead of "
+            "`stools_over_baseline` (reference §1.2). Alternatives (e.g. `temp_c` or `temp_f`) "
+            "need only one answer."
+        ),
     )
     followups = FollowUpSerializer(
         many=True, help_text="Questions the care team wants asked again now."
@@ -488,6 +498,8 @@ class ResponseOutSerializer(serializers.ModelSerializer):
     completed_at = serializers.SerializerMethodField()
     answers = AnswersField()
     scores = ScoresField()
+    advice = serializers.SerializerMethodField()
+    advice_summary = serializers.SerializerMethodField()
 
     class Meta:
         model = QuestionnaireResponse
@@ -500,10 +512,33 @@ class ResponseOutSerializer(serializers.ModelSerializer):
             "due_on",
             "answers",
             "scores",
+            "alert_level",
+            "advice",
+            "advice_summary",
         ]
+        extra_kwargs = {
+            "alert_level": {
+                "help_text": (
+                    "What the care team was told because of this response (a PRO-CTCAE "
+                    "response is evaluated by the alert rules like a diary entry); green for "
+                    "other questionnaires."
+                )
+            }
+        }
 
     def get_completed_at(self, response: QuestionnaireResponse) -> str:
         return response.local_completed_at().isoformat()
+
+    @extend_schema_field(AdviceSerializer(many=True))
+    def get_advice(self, response: QuestionnaireResponse) -> list[dict[str, str]]:
+        """What the patient was told per symptom, as stored with the response (§5.8)."""
+        return list(response.advice.get("items", []))
+
+    @extend_schema_field(AdviceSummarySerializer(allow_null=True))
+    def get_advice_summary(self, response: QuestionnaireResponse) -> dict[str, str] | None:
+        """The answer's overall message (§5.8); null for questionnaires that are not reports."""
+        summary: dict[str, str] | None = response.advice.get("summary")
+        return summary
 
 
 class EnableWhenSerializer(serializers.Serializer):

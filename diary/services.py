@@ -9,8 +9,8 @@ import hashlib
 import json
 import logging
 import secrets
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -28,6 +28,7 @@ from diary.evaluation import evaluate_entries
 from diary.models import (
     RISK_FACTOR_FIELDS,
     AlertLevel,
+    BaselineChange,
     Clinic,
     ClinicianObservation,
     CourseStatus,
@@ -92,11 +93,18 @@ def issue_enrollment_code(*, patient: Patient, created_by: User | None = None) -
 
 @dataclass(frozen=True)
 class Baseline:
+    """What the patient is like before cycle 1 (reference §5.2 [D]); a clinician changes it
+    later with ``update_baselines``."""
+
     stools_per_day: int | None = None
     spo2_rest: int | None = None
     spo2_exertion: int | None = None
     sob_exertion: str = ""
     weight_kg: Decimal | None = None
+    cough_severity: str = ""  # none | mild | moderate | severe
+    # PRO-CTCAE composites by symptom key, 0..3; usually left empty at enrolment: the first
+    # response before cycle 1 fills it (D54).
+    composites: Mapping[str, int] = field(default_factory=dict)
 
 
 def enroll_patient(
@@ -112,8 +120,15 @@ def enroll_patient(
     risk_factors: Iterable[str] = (),
     dose_level: str | None = None,
     created_by: User | None = None,
+    neuro_baseline: Mapping[str, str | bool] | None = None,
+    stoma: bool = False,
+    home_oximeter: bool = False,
 ) -> tuple[Patient, str]:
     """Register a patient with their treatment course; returns the patient and an enrolment code.
+
+    ``neuro_baseline``: the neurological deficits present at enrolment (§5.5), CNS term ->
+    severity or True (``diary.models.NEURO_TERMS``). ``stoma``: diarrhea is asked as ostomy
+    output (§1.2). ``home_oximeter``: SpO2 is asked whatever the drug.
 
     Raises django ValidationError (with field messages) and creates nothing when any value is bad.
     """
@@ -139,6 +154,11 @@ def enroll_patient(
             baseline_spo2_exertion=baseline.spo2_exertion,
             baseline_sob_exertion=baseline.sob_exertion,
             baseline_weight_kg=baseline.weight_kg,
+            baseline_cough_severity=baseline.cough_severity,
+            baseline_neuro=neuro_baseline if neuro_baseline is not None else {},
+            baseline_composites=dict(baseline.composites),
+            stoma=stoma,
+            home_oximeter=home_oximeter,
             **{name: name in factors for name in RISK_FACTOR_FIELDS},
         )
         patient.full_clean()
@@ -487,3 +507,83 @@ def record_observation(
         user.pk,
     )
     return observation
+
+
+# --- baselines --------------------------------------------------------------------------------
+
+# The baselines staff may change (reference §5.2, §5.5 [D]): API/form name -> Patient field.
+BASELINE_FIELDS: dict[str, str] = {
+    "stools_per_day": "baseline_stools_per_day",
+    "spo2_rest": "baseline_spo2_rest",
+    "spo2_exertion": "baseline_spo2_exertion",
+    "sob_exertion": "baseline_sob_exertion",
+    "cough_severity": "baseline_cough_severity",
+    "weight_kg": "baseline_weight_kg",
+    "neuro": "baseline_neuro",
+    "composites": "baseline_composites",
+    "stoma": "stoma",
+    "home_oximeter": "home_oximeter",
+}
+
+
+def baselines_of(patient: Patient) -> dict[str, Any]:
+    """The patient's baselines by their API names, as JSON values."""
+    values = {name: getattr(patient, column) for name, column in BASELINE_FIELDS.items()}
+    if values["weight_kg"] is not None:
+        values["weight_kg"] = float(values["weight_kg"])
+    for name in ("sob_exertion", "cough_severity"):
+        values[name] = values[name] or None
+    return values
+
+
+def update_baselines(
+    *, patient: Patient, changes: Mapping[str, Any], user: User | None, reason: str = ""
+) -> list[str]:
+    """Change some of a patient's baselines (a clinician's decision, §5.2 [D]); every changed
+    value is audited (``BaselineChange``: who, when, old, new). Returns the names changed.
+
+    Raises ValidationError (field messages) and changes nothing when a value is bad.
+    """
+    unknown = set(changes) - set(BASELINE_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "Not a baseline."))
+    with transaction.atomic():
+        locked = Patient.objects.select_for_update().get(pk=patient.pk)
+        before = baselines_of(locked)
+        for name, value in changes.items():
+            if name in ("sob_exertion", "cough_severity") and value is None:
+                value = ""
+            setattr(locked, BASELINE_FIELDS[name], value)
+        try:
+            locked.full_clean(exclude=["user"])
+        except ValidationError as exc:
+            columns = {column: name for name, column in BASELINE_FIELDS.items()}
+            raise ValidationError(
+                {columns.get(key, key): messages for key, messages in exc.message_dict.items()}
+            ) from None
+        after = baselines_of(locked)
+        changed = [name for name in changes if before[name] != after[name]]
+        if changed:
+            locked.save(update_fields=[BASELINE_FIELDS[name] for name in changed])
+            now = timezone.now()
+            BaselineChange.objects.bulk_create(
+                BaselineChange(
+                    patient=locked,
+                    field=name,
+                    old=before[name],
+                    new=after[name],
+                    changed_by=user,
+                    changed_at=now,
+                    reason=reason,
+                )
+                for name in changed
+            )
+    for name in changed:
+        setattr(patient, BASELINE_FIELDS[name], getattr(locked, BASELINE_FIELDS[name]))
+    logger.info(
+        "baselines changed patient_id=%s user_id=%s fields=%s",
+        patient.pk,
+        user.pk if user else None,
+        ",".join(changed),
+    )
+    return changed

@@ -1,8 +1,9 @@
-"""Staff API: clinician-entered observations (labs, LVEF, imaging-confirmed pneumonitis).
+"""Staff API: clinician-entered observations (labs, LVEF, imaging-confirmed pneumonitis) and
+the patient's baselines (reference §5.2, §5.5).
 
 Staff sign in with their Django account (session and CSRF, as on the dashboard). They reach only
-their own clinic's patients: anything else is 404. Nurses and oncologists record; data managers
-read.
+their own clinic's patients: anything else is 404. Nurses and oncologists record and change
+baselines (every change audited); data managers read.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status
@@ -21,7 +23,14 @@ from rest_framework.views import APIView
 from config.api import ApiError
 from diary import grading, services
 from diary.access import patients_visible_to, staff_member_for
-from diary.models import ClinicianObservation, Patient, StaffRole
+from diary.models import (
+    BaselineChange,
+    ClinicianObservation,
+    CoughSeverity,
+    Patient,
+    SobExertion,
+    StaffRole,
+)
 from diary.serializers import GradeSerializer, OffsetDateTimeField, StrictSerializer
 
 RECORDING_ROLES = {StaffRole.NURSE, StaffRole.ONCOLOGIST}
@@ -75,7 +84,9 @@ class ObservationOutSerializer(serializers.ModelSerializer):
         return observation.grade_dict()
 
 
-class ObservationsView(APIView):
+class StaffPatientView(APIView):
+    """A staff endpoint about one patient of the caller's clinic (any other: 404)."""
+
     authentication_classes = [SessionAuthentication]
     permission_classes = [IsClinicStaff]
 
@@ -85,6 +96,8 @@ class ObservationsView(APIView):
             raise ApiError(code="not_found", message="Not found.", status_code=404)
         return patient
 
+
+class ObservationsView(StaffPatientView):
     @extend_schema(
         responses={200: ObservationOutSerializer(many=True), 404: ERROR},
         summary="A patient's clinician-entered observations, newest first",
@@ -113,3 +126,120 @@ class ObservationsView(APIView):
             user=request.user,  # type: ignore[arg-type]
         )
         return Response(ObservationOutSerializer(observation).data, status=status.HTTP_201_CREATED)
+
+
+# --- baselines (reference §5.2, §5.5; D56) ---------------------------------------------------
+
+
+class BaselinesInSerializer(StrictSerializer):
+    """The baselines to change; leave out what stays. ``null`` clears a value."""
+
+    stools_per_day = serializers.IntegerField(required=False, allow_null=True)
+    spo2_rest = serializers.IntegerField(required=False, allow_null=True)
+    spo2_exertion = serializers.IntegerField(required=False, allow_null=True)
+    sob_exertion = serializers.ChoiceField(
+        choices=list(SobExertion.values), required=False, allow_null=True
+    )
+    cough_severity = serializers.ChoiceField(
+        choices=list(CoughSeverity.values), required=False, allow_null=True
+    )
+    weight_kg = serializers.DecimalField(
+        max_digits=5, decimal_places=1, required=False, allow_null=True
+    )
+    neuro = serializers.JSONField(
+        required=False,
+        help_text=(
+            "The neurological baseline (§5.5): CNS term -> level present at baseline: "
+            "`mild`/`moderate`/`severe` for confusion, dysphasia, dizziness, headache; `true` "
+            "for muscle_weakness_left_sided, muscle_weakness_right_sided, vision_change, "
+            "seizure. Replaces the whole baseline; `{}`: no deficit."
+        ),
+    )
+    composites = serializers.JSONField(
+        required=False,
+        help_text=(
+            "Baseline PRO-CTCAE composites (§5.2): symptom key -> 0..3. Replaces the whole "
+            "set; filled from the first response before cycle 1 when empty."
+        ),
+    )
+    stoma = serializers.BooleanField(required=False)
+    home_oximeter = serializers.BooleanField(required=False)
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, write_only=True
+    )
+
+
+class BaselinesOutSerializer(serializers.Serializer):
+    stools_per_day = serializers.IntegerField(allow_null=True)
+    spo2_rest = serializers.IntegerField(allow_null=True)
+    spo2_exertion = serializers.IntegerField(allow_null=True)
+    sob_exertion = serializers.CharField(allow_null=True)
+    cough_severity = serializers.CharField(allow_null=True)
+    weight_kg = serializers.FloatField(allow_null=True)
+    neuro = serializers.DictField()
+    composites = serializers.DictField(child=serializers.IntegerField())
+    stoma = serializers.BooleanField()
+    home_oximeter = serializers.BooleanField()
+
+
+class BaselineChangeSerializer(serializers.ModelSerializer):
+    changed_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BaselineChange
+        fields = ["field", "old", "new", "changed_by", "changed_at", "reason"]
+
+    def get_changed_by(self, change: BaselineChange) -> str | None:
+        return change.changed_by.get_username() if change.changed_by else None
+
+
+class BaselinesAnswerSerializer(serializers.Serializer):
+    baselines = BaselinesOutSerializer()
+    changes = BaselineChangeSerializer(many=True, help_text="The audit trail, newest first.")
+
+
+class BaselinesView(StaffPatientView):
+    """A patient's baselines: clinic staff read them, nurses and oncologists change them."""
+
+    def answer(self, patient: Patient) -> Response:
+        changes = patient.baseline_changes.select_related("changed_by")[:200]
+        return Response(
+            BaselinesAnswerSerializer(
+                {"baselines": services.baselines_of(patient), "changes": changes}
+            ).data
+        )
+
+    @extend_schema(
+        responses={200: BaselinesAnswerSerializer, 404: ERROR},
+        summary="A patient's baselines and who changed them",
+        tags=["staff"],
+    )
+    def get(self, request: Request, subject_id: str) -> Response:
+        return self.answer(self.patient(subject_id))
+
+    @extend_schema(
+        request=BaselinesInSerializer,
+        responses={200: BaselinesAnswerSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
+        summary="Change some of a patient's baselines (audited)",
+        tags=["staff"],
+    )
+    def patch(self, request: Request, subject_id: str) -> Response:
+        patient = self.patient(subject_id)
+        body = BaselinesInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        changes = dict(body.validated_data)
+        reason = changes.pop("reason", "")
+        try:
+            services.update_baselines(
+                patient=patient,
+                changes=changes,
+                user=request.user,  # type: ignore[arg-type]
+                reason=reason,
+            )
+        except DjangoValidationError as exc:
+            raise ApiError(
+                code="invalid",
+                message="Check the highlighted baselines.",
+                fields={k: [str(m) for m in v] for k, v in exc.message_dict.items()},
+            ) from None
+        return self.answer(patient)

@@ -30,4 +30,9 @@ urlpatterns = [
         staff_api.ObservationsView.as_view(),
         name="staff-observations",
     ),
+    path(
+        "staff/patients/<str:subject_id>/baselines/",
+        staff_api.BaselinesView.as_view(),
+        name="staff-baselines",
+    ),
 ]

@@ -20,7 +20,9 @@ from alerts.rules.base import (
     _composite,
 )
 
-# symptom key (api.md) -> (alert kind, symptom family for §5.1) [D]
+# symptom key (api.md) -> (alert kind, symptom family for §5.1) [D]. Every key is a composite
+# that a shipped PRO-CTCAE item set asks (diary.instruments.proctcae; a test holds the two
+# together), so every rule below can fire through the API (D55).
 PROCTCAE: Mapping[str, tuple[str, str]] = {
     "decreased_appetite": ("gi", "anorexia"),
     "nausea": ("gi", "nausea"),
@@ -28,23 +30,33 @@ PROCTCAE: Mapping[str, tuple[str, str]] = {
     "constipation": ("gi", "constipation"),
     "diarrhea": ("gi", "diarrhea"),
     "pain_in_abdomen": ("gi", "abdominal_pain"),
-    "loss_of_bowel_control": ("gi", "bowel_control"),
     "shortness_of_breath": ("ild", "dyspnea"),
     "cough": ("ild", "cough"),
-    "wheezing": ("ild", "wheezing"),
     "mouth_or_throat_sores": ("other", "mucositis"),
-    "taste_changes": ("other", "taste"),
     "dry_skin": ("other", "dry_skin"),
     "acne": ("other", "acne"),
     "hair_loss": ("other", "hair_loss"),
     "itchy_skin": ("other", "itch"),
-    "hand_foot_syndrome": ("other", "hand_foot"),
     "fatigue": ("other", "fatigue"),
     "chills": ("other", "chills"),
     "arm_or_leg_swelling": ("other", "swelling"),
     "pounding_or_racing_heartbeat": ("other", "heartbeat"),
-    "nosebleeds": ("other", "nosebleeds"),
+    # The brain metastases watch set (proctcae_cns, §5.5): the CNS queue.
+    "headache": ("cns", "headache"),
+    "dizziness": ("cns", "dizziness"),
+    "blurred_vision": ("cns", "vision"),
+    "concentration": ("cns", "concentration"),
+    "memory": ("cns", "memory"),
 }
+
+# Composites that never reach 3: an amount-only item (hair loss) is graded with the
+# interference-only table, whose highest grade is 2 [V §2.2]; no "composite 3" row for them.
+TOPS_AT_2: frozenset[str] = frozenset({"hair_loss"})
+
+
+# One trigger per symptom and report (§5.1 counts rules as triggers): composite 2 above its
+# baseline is the "new or worse" row, composite 3 the "3" row (AMBER even at baseline, §5.4 as
+# written), never both.
 
 
 def _composite_new_or_worse(key: str) -> Finding:
@@ -95,6 +107,8 @@ def _composite_rules() -> tuple[Rule, ...]:
                 trigger=f"proctcae.{key}",  # one composite answer: one §5.1 trigger [D]
             )
         )
+        if key in TOPS_AT_2:
+            continue
         rules.append(
             Rule(
                 code=f"proctcae.amber.{key}_3",

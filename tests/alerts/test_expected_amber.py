@@ -252,7 +252,10 @@ def test_an_ended_marking_is_no_longer_shown(clinic, nurse):
 
 # --- the data migration -----------------------------------------------------------------------
 
-BEFORE = [("alerts", "0006_alert_clinic_indexes")]
+BEFORE = [
+    ("alerts", "0006_alert_clinic_indexes"),
+    ("diary", "0010_patient_baselines_response_alert_level"),
+]
 
 
 @pytest.mark.django_db(transaction=True)

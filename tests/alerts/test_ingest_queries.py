@@ -175,3 +175,19 @@ def test_each_change_of_a_batch_is_pushed_live_once(tdxd):
     assert {(p.clinic_id, p.level) for p in pushed} == {(patient.clinic_id, "red")}
     push_changes(event_ids=[e.pk for e in events])  # again: nothing doubles
     assert DashboardPush.objects.filter(reason="evidence").count() == 5
+
+
+def test_a_green_proctcae_response_costs_at_most_eleven_queries():
+    # IsPatient's patient, the schedule, the replay check, the course and its infusions (the
+    # occasion), the insert, the course again (baseline composites, none set yet), the
+    # patient's lock with its context, the 14-day entries and the earlier responses (§5.4, D53),
+    # and the update that stores its level and advice with it (§5.8, D45).
+    from tests.alerts.test_response_alerts import answers_for
+    from tests.helpers import response_body
+
+    _, client = enrolled_client(make_clinic(), "zongertinib")
+    body = response_body("proctcae_zongertinib", answers_for("proctcae_zongertinib"))
+    response, sql = counted(client, "/api/v1/questionnaires/responses/", body)
+    assert response.json()["alert_level"] == "green"
+    assert response.json()["advice_summary"]["level"] == "green"
+    assert len(sql) <= 11, "\n".join(sql)

@@ -88,6 +88,23 @@ def test_enroll_patient_prints_the_subject_id_and_a_code_that_works():
         (["--clinic", "DEMO", "--drug", "zongertinib", "--timezone", "Mars/Base"], "time zone"),
         (["--clinic", "DEMO", "--drug", "zongertinib", "--dose-level", "5.4_mg_kg"], "dose_level"),
         (["--clinic", "DEMO", "--drug", "zongertinib", "--colour", "red"], "unrecognized"),
+        (
+            ["--clinic", "DEMO", "--drug", "zongertinib", "--baseline-cough-severity", "awful"],
+            "invalid choice",
+        ),
+        (["--clinic", "DEMO", "--drug", "zongertinib", "--neuro-baseline", "elbow"], "CNS term"),
+        (
+            ["--clinic", "DEMO", "--drug", "zongertinib", "--neuro-baseline", "headache"],
+            "needs a level",
+        ),
+        (
+            ["--clinic", "DEMO", "--drug", "zongertinib", "--neuro-baseline", "headache=awful"],
+            "needs a level",
+        ),
+        (
+            ["--clinic", "DEMO", "--drug", "zongertinib", "--neuro-baseline", "seizure=mild"],
+            "yes/no",
+        ),
     ],
 )
 def test_enroll_patient_refuses_bad_options_and_creates_nothing(args, message):
@@ -95,6 +112,29 @@ def test_enroll_patient_refuses_bad_options_and_creates_nothing(args, message):
     with pytest.raises(CommandError, match=message):
         call_command("enroll_patient", *args, stdout=StringIO())
     assert Patient.objects.count() == 0
+
+
+def test_enroll_patient_takes_the_cough_neurological_stoma_and_oximeter_baselines():
+    make_clinic("DEMO")
+    result = enroll_cmd(
+        "--clinic",
+        "DEMO",
+        "--drug",
+        "zongertinib",
+        "--baseline-cough-severity",
+        "mild",
+        "--brain-metastases",
+        "--neuro-baseline",
+        "muscle_weakness_left_sided",
+        "--neuro-baseline",
+        "headache=moderate",
+        "--stoma",
+        "--home-oximeter",
+    )
+    patient = Patient.objects.get(subject_id=result["subject_id"])
+    assert patient.baseline_cough_severity == "mild"
+    assert patient.baseline_neuro == {"muscle_weakness_left_sided": True, "headache": "moderate"}
+    assert patient.stoma and patient.home_oximeter
 
 
 def test_enroll_patient_refuses_a_taken_subject_id():

@@ -35,6 +35,7 @@ def test_me_gives_the_contract_fields(clinic):
         "spo2_exertion": 95,
         "sob_exertion": None,
         "weight_kg": None,
+        "cough_severity": None,
     }
     assert "24-hour line" in data["urgent_advice"]
 
@@ -126,3 +127,31 @@ def test_ild_risk_factors_include_the_derived_ones(clinic):
         "prior_ild",
         "baseline_spo2_under_95",
     ]
+
+
+def test_every_patient_is_asked_about_chills_and_tdxd_patients_about_abdominal_pain(clinic):
+    for drug in ("trastuzumab_deruxtecan", "zongertinib", "sevabertinib", "other"):
+        _, client = enrolled_client(clinic, drug)
+        terms = client.get("/api/v1/me/").json()["report_terms"]
+        assert "chills" in terms, drug
+    _, client = enrolled_client(clinic, "trastuzumab_deruxtecan")
+    assert "abdominal_pain" in client.get("/api/v1/me/").json()["report_terms"]
+
+
+def test_spo2_is_asked_of_a_tki_patient_only_with_a_home_oximeter(clinic):
+    _, without = enrolled_client(clinic, "zongertinib")
+    assert "hypoxia" not in without.get("/api/v1/me/").json()["report_terms"]
+    _, with_one = enrolled_client(clinic, "zongertinib", home_oximeter=True)
+    data = with_one.get("/api/v1/me/").json()
+    assert "hypoxia" in data["report_terms"]
+    assert data["report_fields"]["hypoxia"] == ["spo2_rest", "spo2_exertion", "intermittent_oxygen"]
+
+
+def test_report_fields_ask_a_stoma_patient_for_ostomy_output_instead_of_the_stool_count(clinic):
+    _, stoma = enrolled_client(clinic, "zongertinib", stoma=True)
+    data = stoma.get("/api/v1/me/").json()
+    assert "diarrhea" in data["report_terms"]
+    assert data["report_fields"]["diarrhea"] == ["ostomy_output_increase"]
+    assert set(data["report_fields"]) == set(data["report_terms"])
+    _, other = enrolled_client(clinic, "zongertinib")
+    assert other.get("/api/v1/me/").json()["report_fields"]["diarrhea"] == ["stools_over_baseline"]

@@ -1,6 +1,9 @@
 """Enrol a patient from the command line and print their one-time enrolment code as JSON.
 
 python manage.py enroll_patient --clinic DEMO --drug zongertinib --baseline-stools-per-day 1
+python manage.py enroll_patient --clinic DEMO --drug trastuzumab_deruxtecan --home-oximeter \
+    --baseline-cough-severity mild --brain-metastases --neuro-baseline muscle_weakness_left_sided \
+    --neuro-baseline headache=mild --stoma
 """
 
 from __future__ import annotations
@@ -14,7 +17,16 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from diary import drugs, services
-from diary.models import RISK_FACTOR_FIELDS, Clinic, SobExertion
+from diary.models import (
+    NEURO_LEVELS,
+    NEURO_SEVERITY_TERMS,
+    NEURO_TERMS,
+    NEURO_YES_NO_TERMS,
+    RISK_FACTOR_FIELDS,
+    Clinic,
+    CoughSeverity,
+    SobExertion,
+)
 
 
 def iso_date(value: str) -> date:
@@ -47,6 +59,21 @@ def weight(value: str) -> Decimal:
     return number
 
 
+def neuro_deficit(value: str) -> tuple[str, str | bool]:
+    """TERM (a yes/no deficit: True) or TERM=LEVEL (a graded one), checked here so that a
+    mistake is a clear error before anything is created."""
+    term, _, level = value.partition("=")
+    if term in NEURO_YES_NO_TERMS:
+        if level:
+            raise CommandError(f"{term} is a yes/no deficit: give it without a level.")
+        return term, True
+    if term in NEURO_SEVERITY_TERMS:
+        if level not in NEURO_LEVELS:
+            raise CommandError(f"{term} needs a level: {term}=" + "|".join(NEURO_LEVELS) + ".")
+        return term, level
+    raise CommandError(f"{term!r} is not a CNS term: one of {', '.join(NEURO_TERMS)}.")
+
+
 class Command(BaseCommand):
     help = "Enrol a patient and print a JSON object with subject_id and enrollment_code."
 
@@ -66,7 +93,38 @@ class Command(BaseCommand):
         parser.add_argument("--baseline-spo2-exertion", type=bounded_int(50, 100))
         parser.add_argument("--baseline-sob-exertion", choices=list(SobExertion.values))
         parser.add_argument("--baseline-weight-kg", type=weight)
+        parser.add_argument(
+            "--baseline-cough-severity",
+            choices=list(CoughSeverity.values),
+            help="Cough before cycle 1: a stable chronic cough is not new (§5.2).",
+        )
         parser.add_argument("--brain-metastases", action="store_true")
+        parser.add_argument(
+            "--neuro-baseline",
+            action="append",
+            default=[],
+            type=neuro_deficit,
+            metavar="TERM[=LEVEL]",
+            help=(
+                "A neurological deficit present at enrolment (repeatable; §5.5): "
+                + ", ".join(f"{t}=LEVEL" for t in NEURO_SEVERITY_TERMS)
+                + " (LEVEL: "
+                + "|".join(NEURO_LEVELS)
+                + "), or "
+                + ", ".join(NEURO_YES_NO_TERMS)
+                + "."
+            ),
+        )
+        parser.add_argument(
+            "--stoma",
+            action="store_true",
+            help="The patient has a stoma: diarrhea is asked as ostomy output (§1.2).",
+        )
+        parser.add_argument(
+            "--home-oximeter",
+            action="store_true",
+            help="The patient has a home pulse oximeter: SpO2 is asked whatever the drug.",
+        )
         parser.add_argument(
             "--risk-factor",
             action="append",
@@ -95,9 +153,13 @@ class Command(BaseCommand):
                     spo2_exertion=options["baseline_spo2_exertion"],
                     sob_exertion=options["baseline_sob_exertion"] or "",
                     weight_kg=options["baseline_weight_kg"],
+                    cough_severity=options["baseline_cough_severity"] or "",
                 ),
                 brain_metastases=options["brain_metastases"],
                 risk_factors=options["risk_factor"],
+                neuro_baseline=dict(options["neuro_baseline"]),
+                stoma=options["stoma"],
+                home_oximeter=options["home_oximeter"],
             )
         except ValidationError as exc:
             problems = (
