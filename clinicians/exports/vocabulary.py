@@ -1,8 +1,9 @@
 """What an export may contain and the codes it writes, in one place.
 
 Code systems are those of ../shared/clinical/interoperability.md: MedDRA for CTCAE terms
-(§4.1, system MDRAE [V]; codes from the CTCAE v5.0 spreadsheet, §4.4 [V], carried by
-``diary.grading.TERMS``), NCI Thesaurus for PRO-CTCAE items and answers (§4.3 [V]) and the
+(§4.1, system ``https://www.meddra.org`` [S]: HL7 retired ``MDRAE`` in 2021; codes from the
+CTCAE v5.0 spreadsheet, §4.4 [V], carried by ``diary.grading.TERMS``), NCI Thesaurus for
+PRO-CTCAE items and answers (§4.3 [V]), LOINC and UCUM for the raw vital signs (§4.1), and the
 R4 backport of the HL7 AE Clinical Research IG for the grade of an adverse event (§4.1 [V]).
 """
 
@@ -48,11 +49,37 @@ def meddra_code(term: str) -> str | None:
 
 
 # --- FHIR -------------------------------------------------------------------------------------
-MEDDRA_SYSTEM = "http://terminology.hl7.org/CodeSystem/MDRAE"  # [V §4.1]
+MEDDRA_SYSTEM = "https://www.meddra.org"  # [S §4.1]; never the retired MDRAE
+LOINC_SYSTEM = "http://loinc.org"
+UCUM_SYSTEM = "http://unitsofmeasure.org"
 NCIT_SYSTEM = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"  # [V §4.3]
 OBSERVATION_CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
 # AE Clinical Research IG, R4 backport 1.0.1: "ae-grade", a CodeableConcept (§4.1 [V]).
 AE_GRADE_EXTENSION = "http://hl7.org/fhir/uv/ae-research-backport-ig/StructureDefinition/ae-grade"
+
+
+# Raw vital signs the diary collects, as FHIR vital-signs Observations (§4.1): the answer
+# field -> (LOINC codes, display, UCUM unit). SpO2 by pulse oximetry 59408-5 with the base
+# vital-signs code 2708-6 [V]; body temperature 8310-5 and body weight 29463-7 [S].
+VITAL_SIGNS: Mapping[str, tuple[tuple[str, ...], str, str]] = MappingProxyType(
+    {
+        "spo2_rest": (("59408-5", "2708-6"), "Oxygen saturation by pulse oximetry, at rest", "%"),
+        "spo2_exertion": (
+            ("59408-5", "2708-6"),
+            "Oxygen saturation by pulse oximetry, after exertion",
+            "%",
+        ),
+        "temp_c": (("8310-5",), "Body temperature", "Cel"),
+        "temp_f": (("8310-5",), "Body temperature", "[degF]"),
+        "current_weight_kg": (("29463-7",), "Body weight", "kg"),
+    }
+)
+LOINC_DISPLAY = {
+    "59408-5": "Oxygen saturation in Arterial blood by Pulse oximetry",
+    "2708-6": "Oxygen saturation in Arterial blood",
+    "8310-5": "Body temperature",
+    "29463-7": "Body weight",
+}
 
 
 def local_system(name: str) -> str:

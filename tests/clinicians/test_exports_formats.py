@@ -173,7 +173,13 @@ def test_fhir_bundle_validates_and_reads_back_with_the_fhir_library(cohort):
     assert bundle.type == "collection"
     assert bundle.id == str(export.pk)
     kinds = {r["resourceType"] for r in resources}
-    assert kinds == {"Observation", "AdverseEvent", "QuestionnaireResponse"}
+    assert kinds == {
+        "Patient",
+        "Medication",
+        "Observation",
+        "AdverseEvent",
+        "QuestionnaireResponse",
+    }
     assert len(bundle.entry) == len(resources)
     assert all(entry.fullUrl.startswith("urn:uuid:") for entry in bundle.entry)
     assert len({entry.fullUrl for entry in bundle.entry}) == len(bundle.entry)
@@ -191,9 +197,16 @@ def test_fhir_patient_reported_grades_are_preliminary_observations_coded_in_medd
     ]
     assert [g["valueInteger"] for g in grades] == [1, 2, 0, 1]
     assert {g["status"] for g in grades} == {"preliminary"}
-    assert grades[0]["code"]["coding"][0]["system"] == "http://terminology.hl7.org/CodeSystem/MDRAE"
+    # MedDRA's own URI: HL7 retired MDRAE in 2021 (interoperability.md §4.1).
+    assert grades[0]["code"]["coding"][0]["system"] == "https://www.meddra.org"
     assert grades[0]["subject"]["identifier"]["value"] == subject
-    assert "reference" not in grades[0]["subject"]  # no Patient resource, no reference to one
+    patient = next(
+        r
+        for r in resources
+        if r["resourceType"] == "Patient" and r["identifier"][0]["value"] == subject
+    )
+    assert grades[0]["subject"]["reference"] == f"urn:uuid:{patient['id']}"
+    assert set(patient) == {"resourceType", "id", "identifier"}  # nothing but the pseudonym
     episodes = [
         r
         for r in resources
@@ -219,6 +232,14 @@ def test_fhir_adverse_events_are_clinician_confirmed_episodes_only(cohort):
     }
     grade = next(e for e in event["extension"] if e["url"] == vocabulary.AE_GRADE_EXTENSION)
     assert grade["valueCodeableConcept"]["text"].endswith("grade 3")
+    assert grade["valueCodeableConcept"]["coding"][0]["code"] == "3"  # coded, not text only
+    medications = {
+        f"urn:uuid:{r['id']}": r["code"]["coding"][0]["code"]
+        for r in resources
+        if r["resourceType"] == "Medication"
+    }
+    suspect = event["suspectEntity"][0]["instance"]["reference"]
+    assert medications[suspect] == "zongertinib"  # the study drug of the ALT patient
     assert event["outcome"]["coding"][0]["code"] == "resolved"
     assert event["date"] == "2025-03-04T09:00:00+01:00"
 
@@ -240,8 +261,99 @@ def test_fhir_questionnaire_response_codes_pro_ctcae_answers_in_ncit(cohort):
         and r.get("derivedFrom") == [{"reference": f"urn:uuid:{qr['id']}"}]
     ]
     diarrhea = next(s for s in scores if s["code"]["coding"][0]["code"] == "diarrhea")
-    assert diarrhea["valueInteger"] == 2
+    assert diarrhea["valueQuantity"] == {
+        "value": 2,
+        "unit": "{score}",
+        "system": "http://unitsofmeasure.org",
+        "code": "{score}",
+    }
     assert "not a CTCAE grade" in diarrhea["code"]["text"]
+
+
+def test_fhir_holds_the_raw_vitals_as_loinc_ucum_observations_the_grades_derive_from(cohort):
+    from tests.helpers import report
+
+    patient = cohort["tired_patient"]
+    when = START + timedelta(days=5)
+    report(patient, {"hypoxia": {"spo2_rest": 92, "spo2_exertion": 86}}, recorded_at=when)
+    report(patient, {"fever": {"temp_c": 38.4}}, recorded_at=when + timedelta(hours=1))
+    report(
+        patient,
+        {"weight_loss": {"current_weight_kg": 61.5, "baseline_weight_kg": 70}},
+        recorded_at=when + timedelta(hours=2),
+    )
+    _, resources = fhir_resources(run(cohort, "fhir"))
+    vitals = [
+        r
+        for r in resources
+        if r["resourceType"] == "Observation"
+        and r["category"][0]["coding"][0]["code"] == "vital-signs"
+    ]
+    found = {
+        (
+            r["code"]["text"],
+            r["code"]["coding"][0]["code"],
+            r["valueQuantity"]["value"],
+            r["valueQuantity"]["code"],
+        )
+        for r in vitals
+    }
+    assert found == {
+        ("Oxygen saturation by pulse oximetry, at rest", "59408-5", 92, "%"),
+        ("Oxygen saturation by pulse oximetry, after exertion", "59408-5", 86, "%"),
+        ("Body temperature", "8310-5", 38.4, "Cel"),
+        ("Body weight", "29463-7", 61.5, "kg"),
+    }
+    assert all(r["valueQuantity"]["system"] == "http://unitsofmeasure.org" for r in vitals)
+    spo2 = {f"urn:uuid:{r['id']}" for r in vitals if r["code"]["coding"][0]["code"] == "59408-5"}
+    hypoxia = next(
+        r
+        for r in resources
+        if r["resourceType"] == "Observation"
+        and r["code"]["coding"][0].get("code") == "10021143"
+        and "effectiveDateTime" in r
+    )
+    assert hypoxia["valueInteger"] == 2  # exertional SpO2 < 88 %
+    assert {d["reference"] for d in hypoxia["derivedFrom"]} == spo2
+
+
+# The code systems a ToxWatch Bundle may use: anything else is a mistake (a retired or
+# misspelt URI), so a new one must be added here on purpose.
+ALLOWED_SYSTEMS = {
+    "https://www.meddra.org",
+    "http://loinc.org",
+    "http://unitsofmeasure.org",
+    "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl",
+    "http://terminology.hl7.org/CodeSystem/observation-category",
+    "http://terminology.hl7.org/CodeSystem/adverse-event-outcome",
+}
+
+
+def walk(node, path=()):
+    if isinstance(node, dict):
+        yield path, node
+        for key, value in node.items():
+            yield from walk(value, (*path, key))
+    elif isinstance(node, list):
+        for value in node:
+            yield from walk(value, path)
+
+
+def test_every_reference_resolves_inside_the_bundle_and_every_system_is_allowed(cohort, settings):
+    from tests.helpers import report
+
+    report(
+        cohort["tired_patient"], {"fever": {"temp_c": 38.4}}, recorded_at=START + timedelta(days=5)
+    )
+    text = run(cohort, "fhir").path.read_text(encoding="utf-8")
+    entries = json.loads(text)["entry"]
+    full_urls = {e["fullUrl"] for e in entries}
+    references = [node["reference"] for _, node in walk(entries) if "reference" in node]
+    assert references and set(references) <= full_urls
+    systems = {node["system"] for path, node in walk(entries) if "system" in node}
+    local = f"{settings.TOXWATCH_FHIR_BASE}/"
+    assert {s for s in systems if not s.startswith(local)} <= ALLOWED_SYSTEMS
+    assert "http://terminology.hl7.org/CodeSystem/MDRAE" not in text
 
 
 # --- every format -----------------------------------------------------------------------------
