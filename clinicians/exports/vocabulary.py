@@ -15,6 +15,7 @@ from types import MappingProxyType
 from django.conf import settings
 
 from diary import grading, instruments
+from diary.grading.ctcae import RULES
 
 # --- sources ("instruments") a data manager may choose ------------------------------------
 SYMPTOM_DIARY = "symptom_diary"  # patient-reported CTCAE answers and provisional grades
@@ -39,6 +40,16 @@ CTCAE_VERSION = grading.CTCAE_VERSION
 def term_label(term: str) -> str:
     spec = grading.TERMS.get(term)
     return spec.label if spec is not None else term
+
+
+def allowed_grades(term: str) -> tuple[int, ...]:
+    """The grades ToxWatch's grading engine can give a term: 0 (answered, no criterion met) and
+    the grade of each of its criteria (so fatigue 0-3, alopecia 0-2, hypoxia 0, 2 and 3; grade
+    5 never, as it is never assigned). Read from the engine's rules, never retyped."""
+    rules = RULES.get(term)
+    if rules is None:
+        return ()
+    return tuple(sorted({0} | {criterion.grade for criterion in rules.criteria}))
 
 
 def meddra_code(term: str) -> str | None:

@@ -132,6 +132,12 @@ def test_the_data_dictionary_describes_every_column_and_code(cohort):
     terms = {r["name"]: r for r in dictionary if r["kind"] == "ctcae_term"}
     assert terms["diarrhea"]["code"] == "10012727"
     assert terms["diarrhea"]["code_system"] == vocabulary.MEDDRA_SYSTEM
+    # The grades the grading engine can give, not "0-5" (grade 5 is never assigned).
+    allowed = {name: terms[name]["allowed_values"] for name in ("fatigue", "alopecia", "hypoxia")}
+    assert allowed == {"fatigue": "0|1|2|3", "alopecia": "0|1|2", "hypoxia": "0|2|3"}
+    assert not any("5" in r["allowed_values"] for r in terms.values())
+    medications = {r["name"]: r for r in dictionary if r["kind"] == "medication"}
+    assert "mg in the last 24 h" in medications["loperamide_mg"]["label"]
     fields = {r["name"]: r for r in dictionary if r["kind"] == "field"}
     assert fields["diarrhea.stools_over_baseline"]["type"] == "int"
     items = {r["name"]: r for r in dictionary if r["kind"] == "item"}
