@@ -21,7 +21,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 import pandas as pd
 import pyreadstat
@@ -36,7 +36,7 @@ def write(
     dataset: Dataset,
     rows: Iterable[Sequence[str]],
     lengths: Sequence[int],
-    out: BinaryIO,
+    out: IO[bytes],
     *,
     workdir: Path,
 ) -> None:
@@ -44,7 +44,7 @@ def write(
     transport file to ``out``. ``lengths``: the longest value of each variable (characters)."""
     variables = dataset.variables
     widths = [max(1, n) for n in lengths]
-    labels = {v.name: v.label for v in variables}
+    labels: dict[str, str | None] = {v.name: v.label for v in variables}
     first = True
     written = False
     for chunk in _chunks(rows, CHUNK_ROWS):
@@ -96,7 +96,7 @@ def _frame(dataset: Dataset, chunk: list[Sequence[str]], widths: Sequence[int]) 
 
 
 def _pyreadstat_bytes(
-    data: pd.DataFrame, dataset: Dataset, labels: dict[str, str], workdir: Path
+    data: pd.DataFrame, dataset: Dataset, labels: dict[str, str | None], workdir: Path
 ) -> bytes:
     handle, name = tempfile.mkstemp(suffix=".xpt", dir=workdir)
     os.close(handle)

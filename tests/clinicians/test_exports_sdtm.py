@@ -141,9 +141,9 @@ def test_the_define_xml_describes_every_dataset_variable_and_codelist(demo):
         assert refs == [f"IT.{dataset.name}.{name}" for name in dataset.names]
         for variable in dataset.variables:
             item = items[f"IT.{dataset.name}.{variable.name}"]
-            label = item.find("odm:Description/odm:TranslatedText", ns).text
+            label = item.findtext("odm:Description/odm:TranslatedText", namespaces=ns)
             assert label == variable.label and len(label) <= 40
-            assert item.find("def:Origin", ns).get("Type") == variable.origin
+            assert item.find("def:Origin", ns).get("Type") == variable.origin  # type: ignore[union-attr]
             ref = item.find("odm:CodeListRef", ns)
             assert (ref.get("CodeListOID") if ref is not None else "") == (
                 f"CL.{variable.codelist}" if variable.codelist else ""
@@ -151,7 +151,7 @@ def test_the_define_xml_describes_every_dataset_variable_and_codelist(demo):
             if ref is not None:
                 assert ref.get("CodeListOID") in codelists
     fa = {
-        i.get("CodedValue"): i.find("odm:Decode/odm:TranslatedText", ns).text
+        i.get("CodedValue"): i.findtext("odm:Decode/odm:TranslatedText", namespaces=ns)
         for i in tree.iterfind(".//odm:CodeList[@OID='CL.FATESTCD']/odm:CodeListItem", ns)
     }
     assert fa["STLOVBL"] == "Stools per Day Over Baseline"

@@ -88,8 +88,8 @@ def write(scope: Scope, path: Path, tick: Tick, *, bundle_id: str) -> None:
         bundle = BundleWriter(handle)
         bundle.open(bundle_id)
         subjects = source.subject_records(scope)
-        for record in subjects.values():
-            bundle.add(_patient(record.subject_id))
+        for subject_record in subjects.values():
+            bundle.add(_patient(subject_record.subject_id))
         for drug in sorted({r.drug for r in subjects.values() if r.drug}):
             bundle.add(_medication(drug))
         if scope.diary:
@@ -109,8 +109,8 @@ def write(scope: Scope, path: Path, tick: Tick, *, bundle_id: str) -> None:
                 bundle.add(_episode_observation(episode))
         if scope.clinician:
             for episode in episodes.episodes(source.clinician_reports(scope)):
-                record = subjects.get(episode.subject)
-                bundle.add(_adverse_event(episode, record.drug if record else ""))
+                treated = subjects.get(episode.subject)
+                bundle.add(_adverse_event(episode, treated.drug if treated else ""))
         for response in source.response_records(scope):
             bundle.add(_questionnaire_response(response))
             for observation in _score_observations(response):
