@@ -28,7 +28,7 @@ import pyreadstat
 
 from clinicians.exports.sdtmig import Dataset
 
-CHUNK_ROWS = 80 * 250  # a multiple of 80 (see above)
+CHUNK_ROWS = 80 * 50  # a multiple of 80 (see above); 4,000 records: memory stays flat
 OBS_HEADER = b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!" + b"0" * 30 + b"  "
 
 

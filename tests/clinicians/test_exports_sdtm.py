@@ -409,3 +409,42 @@ def test_a_correction_is_exported_and_replaces_its_entry_in_episodes(cohort, tmp
     data = export_cohort_sdtm(cohort, tmp_path)
     episodes = [r for r in data["FA"] if r["FATESTCD"] == "EPTOXGR" and r["FAOBJ"] == "Diarrhea"]
     assert [(r["FASTDTC"], r["FAENDTC"]) for r in episodes] == [("2025-03-03T09:00:00+01:00", "")]
+
+
+@pytest.mark.parametrize("name", ["RELREC", "EX"])
+@pytest.mark.parametrize("rows", [0, 1, 79, 80, 81, 500])
+def test_a_transport_file_written_in_chunks_is_the_one_pyreadstat_writes_at_once(
+    monkeypatch, tmp_path, rows, name
+):
+    import random
+
+    rng = random.Random(rows)
+    dataset = sdtmig.BY_NAME[name]
+
+    def value(variable):
+        if variable.numeric:
+            return rng.choice(["", str(rng.randrange(-50, 500)), "5.4"])
+        return "x" * rng.randrange(0, 40)
+
+    data = [[value(v) for v in dataset.variables] for _ in range(rows)]
+    lengths = [max([len(r[i]) for r in data], default=0) for i in range(len(dataset.names))]
+    whole, chunked = tmp_path / "whole.xpt", tmp_path / "chunked.xpt"
+    monkeypatch.setattr(xpt, "CHUNK_ROWS", 10**6)
+    with whole.open("wb") as out:
+        xpt.write(dataset, data, lengths, out, workdir=tmp_path)
+    monkeypatch.setattr(xpt, "CHUNK_ROWS", 80)
+    with chunked.open("wb") as out:
+        xpt.write(dataset, data, lengths, out, workdir=tmp_path)
+    assert chunked.read_bytes() == whole.read_bytes()
+    records, meta = xpt.read(chunked)
+    assert meta.column_names == dataset.names
+    back = [
+        [
+            ("" if math.isnan(r[v.name]) else str(r[v.name]).removesuffix(".0"))
+            if v.numeric
+            else r[v.name]
+            for v in dataset.variables
+        ]
+        for r in records
+    ]
+    assert back == data

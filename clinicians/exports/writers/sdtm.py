@@ -85,7 +85,7 @@ class DatasetFile:
         return self.seq[subject]
 
     def add(self, row: list[Any]) -> None:
-        cells = [text(v) for v in row]
+        cells = [v if v.__class__ is str else text(v) for v in row]
         self.lengths = list(map(max, self.lengths, map(len, cells)))
         self.out.writerow(cells)
         self.count += 1
