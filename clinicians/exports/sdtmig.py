@@ -39,8 +39,7 @@ class Variable:
     kind: Kind = "text"
     core: Core = "Perm"
     origin: str = "Collected"  # Define-XML origin: Collected, Derived, Assigned, Protocol
-    codelist: str = ""  # a key of CODELISTS, when the values are controlled
-    role: str = ""
+    codelist: str = ""  # a codelist of define.xml (clinicians.exports.define), if controlled
 
     @property
     def numeric(self) -> bool:

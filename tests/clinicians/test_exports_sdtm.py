@@ -102,7 +102,7 @@ def test_the_demo_export_has_subjects_exposure_questionnaires_findings_and_event
     }
     assert {r["EXTRT"] for r in data["EX"]} >= {"TRASTUZUMAB DERUXTECAN"}
     assert {r["QSCAT"] for r in data["QS"]} >= {"PRO-CTCAE", "EORTC QLQ-C30"}
-    assert all(r["QSEVAL"] == "" for r in data["QS"]) if "QSEVAL" in data["QS"][0] else True
+    assert "QSEVAL" not in data["QS"][0]  # not used for patient-reported questionnaires
 
 
 @pytest.mark.parametrize("name", [d.name for d in sdtmig.DATASETS])
@@ -435,7 +435,11 @@ def test_a_transport_file_written_in_chunks_is_the_one_pyreadstat_writes_at_once
     monkeypatch.setattr(xpt, "CHUNK_ROWS", 80)
     with chunked.open("wb") as out:
         xpt.write(dataset, data, lengths, out, workdir=tmp_path)
-    assert chunked.read_bytes() == whole.read_bytes()
+    # Equal from the variable descriptions on (the headers before them carry the time written).
+    start = b"HEADER RECORD*******NAMESTR"
+    one, two = whole.read_bytes(), chunked.read_bytes()
+    assert two[two.index(start) :] == one[one.index(start) :]
+    assert len(two) == len(one)
     records, meta = xpt.read(chunked)
     assert meta.column_names == dataset.names
     back = [

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -58,6 +57,7 @@ from clinicians.exports.sdtmig import (
 from clinicians.exports.source import Scope, SubjectRecord
 from clinicians.exports.writers import BufferedCsv, Tick, open_zip, text
 from diary import grading, instruments
+from diary.models import Clinic
 
 PATIENT_REPORTED = "PATIENT-REPORTED"
 CLINICIAN_CONFIRMED = "CLINICIAN-CONFIRMED"
@@ -149,8 +149,6 @@ def _number(value: Any) -> Any:
 
 
 def _dm(scope: Scope, subjects: dict[str, SubjectRecord], out: DatasetFile, study: str) -> None:
-    from diary.models import Clinic
-
     clinic = Clinic.objects.values_list("code", "timezone").get(pk=scope.clinic_id)
     site, nation = clinic[0].upper(), country(clinic[1])
     for s in subjects.values():
@@ -523,11 +521,3 @@ def _ae(
         relrec.add([study, "AE", subject, "AESEQ", seq, "", relid])
         for ref in dict.fromkeys(episode.refs):
             relrec.add([study, "FA", subject, "FAGRPID", f"OBS-{ref}", "", relid])
-
-
-def dataset_names() -> Iterator[str]:
-    """The members of an SDTM archive, in order."""
-    for name in ("DM", "EX", "QS", "FA", "AE", "RELREC", "SUPPQS", "SUPPAE"):
-        yield f"{name}.csv"
-        yield f"{name.lower()}.xpt"
-    yield "define.xml"
