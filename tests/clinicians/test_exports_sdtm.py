@@ -10,17 +10,21 @@ import math
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 
 from clinicians.exports import define, sdtmig, services, vocabulary, xpt
 from clinicians.exports.models import ExportStatus
 from diary.models import Clinic, Infusion, StaffMember, StaffRole
 from tests.clinicians import sdtm_rules
 from tests.helpers import export_cohort, make_clinic, make_staff, report
+
+# Every test is a database test: pytest-django then runs them with the other database tests,
+# not last after the transactional ones (after which the SQLite schema lacked clinicians_export).
+pytestmark = pytest.mark.django_db
 
 PARIS = ZoneInfo("Europe/Paris")
 START = datetime(2025, 3, 3, 9, 0, tzinfo=PARIS)
@@ -59,29 +63,24 @@ def unpack(export, folder: Path) -> dict[str, list[dict[str, str]]]:
     return data
 
 
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker, tmp_path_factory, settings_module):
+_DEMO: dict[str, Any] = {}
+
+
+@pytest.fixture
+def demo(request, tmp_path_factory, settings):
     """The demo clinic (``manage.py seed_demo``) exported to SDTM by its data manager, all
-    sources, the whole history: rolled back afterwards, so other tests never see it."""
-    folder = tmp_path_factory.mktemp("demo-sdtm")
-    settings_module.TOXWATCH_EXPORT_DIR = folder / "exports"
-    with django_db_blocker.unblock(), transaction.atomic():
+    sources, the whole history. Made once, by the first test that asks, inside that test's
+    database transaction (rolled back as usual); later tests read the files it left."""
+    if not _DEMO:
+        request.getfixturevalue("db")
+        folder = tmp_path_factory.mktemp("demo-sdtm")
+        settings.TOXWATCH_EXPORT_DIR = folder / "exports"
         call_command("seed_demo", stdout=io.StringIO())
         clinic = Clinic.objects.get(code="DEMO")
         manager = StaffMember.objects.get(clinic=clinic, role=StaffRole.DATA_MANAGER).user
         export = run_sdtm(manager, clinic, date_from=date(2020, 1, 1), date_to=date.today())
-        data = unpack(export, folder)
-        transaction.set_rollback(True)
-    return {"data": data, "folder": folder}
-
-
-@pytest.fixture(scope="module")
-def settings_module():
-    from django.conf import settings
-
-    previous = settings.TOXWATCH_EXPORT_DIR
-    yield settings
-    settings.TOXWATCH_EXPORT_DIR = previous
+        _DEMO.update(data=unpack(export, folder), folder=folder)
+    return _DEMO
 
 
 @pytest.mark.parametrize("check", sorted(sdtm_rules.CHECKS))
@@ -262,14 +261,12 @@ def export_cohort_sdtm(cohort, tmp_path, **kwargs):
     return unpack(export, tmp_path / "unpacked")
 
 
-@pytest.mark.django_db
 def test_the_cohorts_export_passes_every_check(cohort, tmp_path):
     data = export_cohort_sdtm(cohort, tmp_path)
     problems = {name: check(data) for name, check in sdtm_rules.CHECKS.items()}
     assert problems == dict.fromkeys(sdtm_rules.CHECKS, [])
 
 
-@pytest.mark.django_db
 def test_ae_holds_only_the_clinician_confirmed_episode_coded_to_the_preferred_term(
     cohort, tmp_path
 ):
@@ -295,7 +292,6 @@ def test_ae_holds_only_the_clinician_confirmed_episode_coded_to_the_preferred_te
     ] * 3
 
 
-@pytest.mark.django_db
 def test_patient_reported_episodes_are_fa_records_related_to_their_diary_findings(cohort, tmp_path):
     data = export_cohort_sdtm(cohort, tmp_path)
     episodes = [r for r in data["FA"] if r["FATESTCD"] == "EPTOXGR" and r["FAOBJ"] == "Diarrhea"]
@@ -316,7 +312,6 @@ def test_patient_reported_episodes_are_fa_records_related_to_their_diary_finding
     assert [g["FAORRES"] for g in grades] == ["1", "2", "0"]  # two of grade >= 1, the grade 0
 
 
-@pytest.mark.django_db
 def test_fa_uses_the_mapping_table_cdisc_units_and_y_n(cohort, tmp_path):
     data = export_cohort_sdtm(cohort, tmp_path)
     stools = [r for r in data["FA"] if r["FATESTCD"] == "STLOVBL"]
@@ -330,7 +325,6 @@ def test_fa_uses_the_mapping_table_cdisc_units_and_y_n(cohort, tmp_path):
     assert [r["FADY"] for r in stools] == ["3", "4", "5", "6"]  # zongertinib from 1 March
 
 
-@pytest.mark.django_db
 def test_dm_starts_each_subject_at_the_first_dose_and_ex_holds_the_doses(cohort, tmp_path):
     data = export_cohort_sdtm(cohort, tmp_path)
     dm = {r["USUBJID"]: r for r in data["DM"]}
@@ -358,7 +352,6 @@ def test_dm_starts_each_subject_at_the_first_dose_and_ex_holds_the_doses(cohort,
     assert diarrhea["RFSTDTC"] == min(r["EXSTDTC"] for r in tki)
 
 
-@pytest.mark.django_db
 def test_qs_codes_are_short_one_per_test_and_scores_are_rounded(cohort, tmp_path):
     data = export_cohort_sdtm(cohort, tmp_path)
     item = next(r for r in data["QS"] if r["QSTESTCD"] == "PRCT16A")
@@ -375,14 +368,12 @@ def test_qs_codes_are_short_one_per_test_and_scores_are_rounded(cohort, tmp_path
     assert qualifiers["QSITMSET"] == "PRO-CTCAE, zongertinib"
 
 
-@pytest.mark.django_db
 def test_a_float_score_is_written_to_two_decimals():
     assert sdtmig.round_result(73.33333333333334) == 73.33
     assert sdtmig.round_result(50.0) == 50
     assert sdtmig.round_result(3) == 3
 
 
-@pytest.mark.django_db
 @pytest.mark.parametrize(
     "sources",
     [["clinician_observations"], ["proctcae_zongertinib"], ["symptom_diary"]],
@@ -395,7 +386,6 @@ def test_an_export_without_some_sources_still_passes_every_check(cohort, tmp_pat
     assert bool(data["QS"]) == ("proctcae_zongertinib" in sources)
 
 
-@pytest.mark.django_db
 def test_a_correction_is_exported_and_replaces_its_entry_in_episodes(cohort, tmp_path):
     from datetime import timedelta
 
