@@ -73,26 +73,19 @@ def _chunks(rows: Iterable[Sequence[str]], size: int) -> Iterator[list[Sequence[
 
 
 def _frame(dataset: Dataset, chunk: list[Sequence[str]], widths: Sequence[int]) -> pd.DataFrame:
+    """A chunk as pyreadstat takes it: numbers as float64 (NaN when empty), text as str. In an
+    empty dataset pyreadstat gives each character variable length 1, as define.xml does."""
     columns: dict[str, Any] = {}
     for index, variable in enumerate(dataset.variables):
         values = [row[index] for row in chunk]
         if variable.numeric:
-            columns[variable.name] = pd.Series(
-                [float(v) if v != "" else math.nan for v in values], dtype="float64"
-            )
+            numbers = [float(v) if v != "" else math.nan for v in values]
+            columns[variable.name] = pd.Series(numbers, dtype="float64")
         else:
-            width = widths[index]
             if values:
-                values[0] = values[0].ljust(width)  # fixes the variable's length (see above)
-            else:
-                values = []
+                values[0] = values[0].ljust(widths[index])  # the variable's length (see above)
             columns[variable.name] = pd.Series(values, dtype="object")
-    frame = pd.DataFrame(columns, columns=dataset.names)
-    if not chunk:
-        # An empty dataset still declares its variables, with their lengths: one blank row is
-        # not written (version 5 has no row count), so widths come from the labels' minimum.
-        frame = frame.astype({v.name: "float64" for v in dataset.variables if v.numeric})
-    return frame
+    return pd.DataFrame(columns, columns=dataset.names)
 
 
 def _pyreadstat_bytes(

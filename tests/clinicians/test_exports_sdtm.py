@@ -126,6 +126,14 @@ def test_the_define_xml_validates_against_the_define_xml_2_1_schema(demo):
     define.validate(demo["folder"] / "define.xml")
 
 
+def test_a_define_xml_missing_what_the_schema_requires_does_not_validate(demo, tmp_path):
+    text = (demo["folder"] / "define.xml").read_text(encoding="utf-8")
+    broken = tmp_path / "define.xml"
+    broken.write_text(text.replace(' def:Structure="', ' def:Shape="', 1), encoding="utf-8")
+    with pytest.raises(Exception, match="Structure|Shape"):
+        define.validate(broken)
+
+
 def test_the_define_xml_describes_every_dataset_variable_and_codelist(demo):
     from xml.etree import ElementTree
 
