@@ -30,6 +30,12 @@ from clinicians.exports.sdtmig import Dataset
 
 CHUNK_ROWS = 80 * 50  # a multiple of 80 (see above); 4,000 records: memory stays flat
 OBS_HEADER = b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!" + b"0" * 30 + b"  "
+NAMESTR_HEADER = b"HEADER RECORD*******NAMESTR HEADER RECORD!!!!!!!"
+
+
+class LayoutChanged(ValueError):
+    """A chunk's variables came out longer than the lengths given (a value longer in UTF-8
+    bytes than in characters): joining it would corrupt the file, so the export stops."""
 
 
 def write(
@@ -45,19 +51,20 @@ def write(
     variables = dataset.variables
     widths = [max(1, n) for n in lengths]
     labels: dict[str, str | None] = {v.name: v.label for v in variables}
-    first = True
-    written = False
+    layout: bytes | None = None
     for chunk in _chunks(rows, CHUNK_ROWS):
         data = _frame(dataset, chunk, widths)
         body = _pyreadstat_bytes(data, dataset, labels, workdir)
-        if first:
+        start = body.index(OBS_HEADER)
+        described = body[body.index(NAMESTR_HEADER) : start]
+        if layout is None:
+            layout = described
             out.write(body)
-            first = False
+        elif described != layout:
+            raise LayoutChanged(dataset.name)
         else:
-            start = body.index(OBS_HEADER) + len(OBS_HEADER)
-            out.write(body[start:])
-        written = True
-    if not written:
+            out.write(body[start + len(OBS_HEADER) :])
+    if layout is None:
         out.write(_pyreadstat_bytes(_frame(dataset, [], widths), dataset, labels, workdir))
 
 

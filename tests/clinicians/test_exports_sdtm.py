@@ -450,3 +450,15 @@ def test_a_transport_file_written_in_chunks_is_the_one_pyreadstat_writes_at_once
         for r in records
     ]
     assert back == data
+
+
+def test_a_chunk_whose_layout_differs_stops_the_file_instead_of_corrupting_it(
+    monkeypatch, tmp_path
+):
+    dataset = sdtmig.RELREC
+    rows = [["S", "FA", "S-1", "FASEQ", "1", "", "R"]] * 80 + [
+        ["S", "FA", "S-1", "FASEQ", "é", "", "R"]
+    ]
+    monkeypatch.setattr(xpt, "CHUNK_ROWS", 80)
+    with (tmp_path / "x.xpt").open("wb") as out, pytest.raises(xpt.LayoutChanged):
+        xpt.write(dataset, rows, [1, 2, 3, 5, 1, 0, 1], out, workdir=tmp_path)
