@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import tempfile
 from collections import Counter
+from contextlib import ExitStack
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -97,19 +98,20 @@ class DatasetFile:
 
 def write(scope: Scope, path: Path, tick: Tick) -> None:
     study = settings.TOXWATCH_STUDY_ID
+    # The work files live beside the export (mode 0700, removed at the end, also on an error).
     with tempfile.TemporaryDirectory(prefix=".sdtm-", dir=path.parent) as work:
         folder = Path(work)
-        files = {
-            d.name: DatasetFile(d, folder) for d in (DM, EX, QS, FA, AE, RELREC, SUPPQS, SUPPAE)
-        }
-        subjects = source.subject_records(scope)
-        _dm(scope, subjects, files["DM"], study)
-        _ex(scope, subjects, files["EX"], study)
-        _qs(scope, subjects, files["QS"], files["SUPPQS"], study, tick)
-        _fa(scope, subjects, files["FA"], files["RELREC"], study, tick)
-        _ae(scope, subjects, files["AE"], files["SUPPAE"], files["RELREC"], study)
-        for file in files.values():
-            file.close()
+        with ExitStack() as open_files:
+            files = {}
+            for d in (DM, EX, QS, FA, AE, RELREC, SUPPQS, SUPPAE):
+                files[d.name] = DatasetFile(d, folder)
+                open_files.callback(files[d.name].close)
+            subjects = source.subject_records(scope)
+            _dm(scope, subjects, files["DM"], study)
+            _ex(scope, subjects, files["EX"], study)
+            _qs(scope, subjects, files["QS"], files["SUPPQS"], study, tick)
+            _fa(scope, subjects, files["FA"], files["RELREC"], study, tick)
+            _ae(scope, subjects, files["AE"], files["SUPPAE"], files["RELREC"], study)
         with open_zip(path) as archive:
             for file in files.values():
                 archive.write(file.path, f"{file.dataset.name}.csv")
