@@ -1,22 +1,25 @@
-"""bench/export: a CSV export of 1,000,000 diary rows, next to PostgreSQL's COPY of the same rows.
+"""bench/export: CSV and SDTM exports of 1,000,000 diary rows, next to PostgreSQL's COPY of them.
 
 A fresh PostgreSQL database ``toxwatch_bench_export`` is migrated and filled (with COPY) with
 one clinic of enrolled patients and N diary entries (default 1,000,000), each with one symptom
 term, its answers and its current CTCAE grade; a fifth of them also carry a loperamide dose.
-Then, in the same run, two child processes read the same rows, one after the other:
+Then, in the same run, child processes read the same rows, one after the other:
 
   export  the real path: ``clinicians.exports.services.run_export`` of a CSV export (long format,
           zip with data.csv and data_dictionary.csv, sha256), as the Celery worker runs it
+  sdtm    the same for an SDTM export (DM, EX, QS, FA, AE, RELREC, SUPP-- as CSV and SAS
+          transport files, and define.xml: issue 14), the diary's rows as FA records
   copy    ``COPY (SELECT <the same entries joined with their patient and current grade>)
           TO STDOUT (FORMAT csv, HEADER)`` through psycopg into a file: the database's floor
 
 Each child's wall time, CPU time and peak memory (VmHWM: the whole process, Python, Django and
 the libraries included) are printed with the rows written and the file size. The PostgreSQL server's
 own memory and CPU are not counted for either. Targets (issue #6): under 30 s and under 200 MB
-for the export. The database is dropped at the end (also on Ctrl-C); results go to
-bench/results/export-<timestamp>.json.
+for each export (``--formats csv`` measures the CSV export alone). The database is dropped at the
+end (also on Ctrl-C); results go to bench/results/export-<timestamp>.json.
 
-    .venv/bin/python bench/export.py [--entries 1000000] [--patients 1000] [--keep]
+    .venv/bin/python bench/export.py [--entries 1000000] [--patients 1000] [--formats csv,sdtm]
+                                     [--keep]
 """
 
 from __future__ import annotations
@@ -63,7 +66,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--entries", type=int, default=1_000_000, help="diary rows to export")
     parser.add_argument("--patients", type=int, default=1000, help="patients sharing them")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    parser.add_argument("--child", choices=["export", "copy"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--formats",
+        default="csv,sdtm",
+        help="export formats to measure (csv, sdtm), comma-separated",
+    )
+    parser.add_argument("--child", choices=["export", "sdtm", "copy"], help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -74,6 +82,7 @@ def reproduce_command(args: argparse.Namespace) -> str:
         "bench/export.py",
         f"--entries={args.entries}",
         f"--patients={args.patients}",
+        f"--formats={args.formats}",
     ]
     if "BENCH_DB" in os.environ:
         parts.insert(0, f"BENCH_DB={shlex.quote(BENCH_DB)}")
@@ -163,10 +172,30 @@ def seed(entries: int, patients: int) -> dict[str, Any]:
                 (f"BENCH-{n + 1:05d}", clinic_id, FIRST_DAY),
             )
             patient_ids.append(cur.fetchone()[0])  # type: ignore[index]
+        # Treatment (SDTM DM and EX): every fourth patient on T-DXd, infused every 3 weeks;
+        # the others on zongertinib, whose doses the diary reports (a fifth of the entries).
+        for n, patient in enumerate(patient_ids):
+            tdxd = n % 4 == 0
+            drug, level = (
+                ("trastuzumab_deruxtecan", "5.4_mg_kg") if tdxd else ("zongertinib", "120_mg_qd")
+            )
+            cur.execute(
+                "INSERT INTO diary_treatmentcourse (patient_id, drug, dose_level, schedule,"
+                " started_on, status, created_at, updated_at) VALUES (%s, %s, %s, '', %s,"
+                " 'active', now(), now()) RETURNING id",
+                (patient, drug, level, FIRST_DAY),
+            )
+            course = cur.fetchone()[0]  # type: ignore[index]
+            if tdxd:
+                cur.executemany(
+                    "INSERT INTO diary_infusion (course_id, given_on, dose_level)"
+                    " VALUES (%s, %s, %s)",
+                    [(course, FIRST_DAY + timedelta(days=21 * k), level) for k in range(18)],
+                )
         entry_columns = (
             "id, patient_id, recorded_at, recorded_offset_minutes, received_at, reporter,"
-            " symptoms, loperamide_mg, missed_dose_reason, note, content_hash, grade_summary,"
-            " alert_level"
+            " symptoms, loperamide_mg, tki_doses_taken, missed_dose_reason, note, content_hash,"
+            " grade_summary, alert_level"
         )
         with cur.copy(f"COPY diary_diaryentry ({entry_columns}) FROM STDIN") as copy:
             for n, entry_id, recorded, term, answers, grade in diary_rows(entries):
@@ -181,6 +210,7 @@ def seed(entries: int, patients: int) -> dict[str, Any]:
                         "patient",
                         json.dumps({term: answers}),
                         4 if n % 5 == 0 else None,
+                        1 if n % 5 == 1 else None,
                         "",
                         "",
                         "0" * 64,
@@ -222,7 +252,7 @@ COPY (
 """
 
 
-def child_export(out: Path) -> dict[str, Any]:
+def child_export(out: Path, fmt: str = "csv") -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -241,7 +271,7 @@ def child_export(out: Path) -> dict[str, Any]:
     export = services.request_export(
         user=member.user,
         clinic=clinic,
-        format="csv",
+        format=fmt,
         date_from=FIRST_DAY,
         date_to=LAST_DAY,
         instruments=["symptom_diary"],
@@ -254,6 +284,24 @@ def child_export(out: Path) -> dict[str, Any]:
     assert export.path is not None
     import zipfile
 
+    if fmt == "sdtm":
+        with zipfile.ZipFile(export.path) as archive:
+            members = {i.filename: i.file_size for i in archive.infolist()}
+            datasets = {}
+            for name in members:
+                if name.endswith(".csv"):
+                    with archive.open(name) as data:
+                        datasets[name[:-4]] = sum(1 for _ in data) - 1
+        return {
+            "seconds": round(seconds, 2),
+            "export_cpu_seconds": round(cpu, 2),
+            "records": export.rows_done,
+            "csv_rows": sum(datasets.values()),
+            "csv_bytes": sum(size for name, size in members.items() if name.endswith(".csv")),
+            "xpt_bytes": sum(size for name, size in members.items() if name.endswith(".xpt")),
+            "datasets": datasets,
+            "file_bytes": export.size_bytes,
+        }
     with zipfile.ZipFile(export.path) as archive:
         info = archive.getinfo("data.csv")
         with archive.open("data.csv") as data:
@@ -339,7 +387,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.child:
         out = Path(args.out)
-        result = child_export(out) if args.child == "export" else child_copy(out)
+        if args.child == "copy":
+            result = child_copy(out)
+        else:
+            result = child_export(out, "sdtm" if args.child == "sdtm" else "csv")
         result["peak_rss_mb"] = peak_rss_mb()
         (out / f"{args.child}.json").write_text(json.dumps(result))
         return 0
@@ -354,7 +405,9 @@ def main(argv: list[str] | None = None) -> int:
         load_before = machine()["load_average_1_5_15"]
         with tempfile.TemporaryDirectory(prefix="toxwatch-bench-export-") as tmp:
             out = Path(tmp)
-            export = run_child("export", out)
+            formats = args.formats.split(",")
+            export = run_child("export", out) if "csv" in formats else None
+            sdtm = run_child("sdtm", out) if "sdtm" in formats else None
             copy = run_child("copy", out)
     finally:
         if not args.keep:
@@ -368,6 +421,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_average_before": load_before,
         "machine": machine(),
         "export": export,
+        "sdtm": sdtm,
         "copy": copy,
         "targets": {"seconds": 30, "peak_rss_mb": 200},
         "reproduce": reproduce_command(args),
@@ -377,7 +431,8 @@ def main(argv: list[str] | None = None) -> int:
     path.write_text(json.dumps(results, indent=2))
     print()
     print(f"{'':8} {'seconds':>8} {'CPU s':>7} {'peak MB':>8} {'CSV rows':>11} {'CSV MB':>8}")
-    for name, r in (("export", export), ("COPY", copy)):
+    measured = [("export", export), ("sdtm", sdtm), ("COPY", copy)]
+    for name, r in [(n, r) for n, r in measured if r is not None]:
         print(
             f"{name:8} {r['seconds']:>8} {r['export_cpu_seconds']:>7} {r['peak_rss_mb']:>8}"
             f" {r['csv_rows']:>11,} {r['csv_bytes'] / 1e6:>8.1f}"
@@ -386,12 +441,21 @@ def main(argv: list[str] | None = None) -> int:
         "(seconds: wall time of the export or COPY alone; CPU s: this process's CPU in it,"
         " not PostgreSQL's; peak MB: the whole child process)"
     )
-    print(
-        f"\nexport: {export['records']:,} diary rows -> {export['csv_rows']:,} long-format rows, "
-        f"zip {export['file_bytes'] / 1e6:.1f} MB; COPY: one row per entry and grade (wide)."
-    )
-    ok = export["seconds"] < 30 and export["peak_rss_mb"] < 200
-    print(f"targets (< 30 s, < 200 MB): {'met' if ok else 'NOT met'}")
+    if export is not None:
+        print(
+            f"\nexport: {export['records']:,} diary rows -> {export['csv_rows']:,} long-format "
+            f"rows, zip {export['file_bytes'] / 1e6:.1f} MB; COPY: one row per entry and grade."
+        )
+    if sdtm is not None:
+        print(
+            f"sdtm: {sdtm['records']:,} diary rows -> {sdtm['datasets']} records, CSV "
+            f"{sdtm['csv_bytes'] / 1e6:.1f} MB + XPT {sdtm['xpt_bytes'] / 1e6:.1f} MB, "
+            f"zip {sdtm['file_bytes'] / 1e6:.1f} MB"
+        )
+    for name, r in (("export", export), ("sdtm", sdtm)):
+        if r is not None:
+            ok = r["seconds"] < 30 and r["peak_rss_mb"] < 200
+            print(f"{name} targets (< 30 s, < 200 MB): {'met' if ok else 'NOT met'}")
     print(f"load average before the measured runs: {load_before}")
     print(f"results: {path.relative_to(ROOT)}")
     print(f"reproduce: {results['reproduce']}")

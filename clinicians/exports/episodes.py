@@ -21,6 +21,7 @@ class Report:
     term: str
     at: datetime
     grade: int
+    ref: str = ""  # what the report is (an entry or observation id), carried to ``refs``
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,7 @@ class Episode:
     worst_grade: int
     first_grade: int
     reports: int  # the reports of grade >= 1 that make it up
+    refs: tuple[str, ...] = ()  # the ``ref`` of those reports, and of the report ending it
 
 
 def episodes(reports: Iterable[Report]) -> Iterator[Episode]:
@@ -42,18 +44,27 @@ def episodes(reports: Iterable[Report]) -> Iterator[Episode]:
     key: tuple[str, str] | None = None
     start: Report | None = None
     worst = count = 0
+    refs: list[str] = []
     for report in reports:
         if (report.subject, report.term) != key:
             if start is not None:
-                yield Episode(start.subject, start.term, start.at, None, worst, start.grade, count)
+                yield Episode(
+                    start.subject, start.term, start.at, None, worst, start.grade, count, (*refs,)
+                )
             key, start, worst, count = (report.subject, report.term), None, 0, 0
         if report.grade >= 1:
             if start is None:
-                start, worst, count = report, report.grade, 0
+                start, worst, count, refs = report, report.grade, 0, []
             worst = max(worst, report.grade)
             count += 1
+            refs.append(report.ref)
         elif start is not None:
-            yield Episode(start.subject, start.term, start.at, report.at, worst, start.grade, count)
+            refs.append(report.ref)
+            yield Episode(
+                start.subject, start.term, start.at, report.at, worst, start.grade, count, (*refs,)
+            )
             start = None
     if start is not None:
-        yield Episode(start.subject, start.term, start.at, None, worst, start.grade, count)
+        yield Episode(
+            start.subject, start.term, start.at, None, worst, start.grade, count, (*refs,)
+        )

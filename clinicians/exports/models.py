@@ -15,7 +15,7 @@ from diary.models import Clinic
 
 class ExportFormat(models.TextChoices):
     CSV = "csv", "CSV, long format, with a data dictionary (zip)"
-    SDTM = "sdtm", "CDISC SDTM-style QS, FA and AE datasets with a define-like dictionary (zip)"
+    SDTM = "sdtm", "CDISC SDTM: DM, EX, QS, FA, AE, RELREC as CSV and XPT, define.xml (zip)"
     FHIR = "fhir", "HL7 FHIR R4 Bundle (JSON)"
 
 

@@ -28,7 +28,7 @@ from clinicians.exports.models import (
     ExportFormat,
     ExportStatus,
 )
-from clinicians.exports.writers import csvlong, sdtm
+from clinicians.exports.writers import csvlong
 from diary.models import Clinic
 
 logger = logging.getLogger(__name__)
@@ -267,6 +267,9 @@ def write_file(export: Export, scope: source.Scope, path: Path, tick: Callable[[
     if export.format == ExportFormat.CSV:
         csvlong.write(scope, path, tick)
     elif export.format == ExportFormat.SDTM:
+        # Imported here, as FHIR's: pandas, pyreadstat and odmlib serve only this format.
+        from clinicians.exports.writers import sdtm
+
         sdtm.write(scope, path, tick)
     else:
         # Imported here: the FHIR models are large and only this format needs them.

@@ -11,6 +11,7 @@ flat whatever the size of the cohort.
 from __future__ import annotations
 
 import contextlib
+import heapq
 import json
 import queue
 import secrets
@@ -26,7 +27,7 @@ from uuid import UUID
 
 import psycopg
 from django.db import connections
-from django.db.models import Exists, FilteredRelation, OuterRef, Q, TextField
+from django.db.models import Exists, FilteredRelation, Max, Min, OuterRef, Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 from psycopg.types.string import TextLoader
@@ -34,12 +35,17 @@ from psycopg.types.string import TextLoader
 from clinicians.exports import vocabulary
 from clinicians.exports.episodes import Report
 from clinicians.exports.models import Export
+from diary import drugs
 from diary.models import (
     ClinicianObservation,
+    CourseStatus,
     DiaryEntry,
     EntryGrade,
     GradeStatus,
+    Infusion,
+    Patient,
     QuestionnaireResponse,
+    TreatmentCourse,
 )
 
 CHUNK = 1000
@@ -199,6 +205,9 @@ def diary_rows(scope: Scope, chunk: int = 2000) -> Iterator[tuple[DiaryRow, list
     answers from a cache keyed by that text. Free text (the note, the missed-dose reason) is
     never read: it may name people. Ids come as text.
     """
+    if not scope.diary:
+        # No query at all: an empty queryset has no SQL to run on a raw cursor (EmptyResultSet).
+        return
     queryset = (
         entries(scope)
         .annotate(
@@ -367,6 +376,8 @@ def observation_records(scope: Scope, chunk: int = CHUNK) -> Iterator[Observatio
 
 
 def response_records(scope: Scope, chunk: int = CHUNK) -> Iterator[ResponseRecord]:
+    if not scope.questionnaires:
+        return
     rows = (
         responses(scope)
         .order_by("patient_id", "completed_at", "id")
@@ -403,7 +414,10 @@ def response_records(scope: Scope, chunk: int = CHUNK) -> Iterator[ResponseRecor
 
 def diary_reports(scope: Scope, chunk: int = CHUNK) -> Iterator[Report]:
     """Patient-reported grades for episodes, by (subject, term, time): current grades that are
-    graded, of entries that no later entry corrects (a correction replaces what it corrects)."""
+    graded, of entries that no later entry corrects (a correction replaces what it corrects).
+    Each report's ``ref`` is its entry's id."""
+    if not scope.diary:
+        return
     corrected = DiaryEntry.objects.filter(corrects_id=OuterRef("entry_id"))
     rows = (
         EntryGrade.objects.current()
@@ -420,22 +434,159 @@ def diary_reports(scope: Scope, chunk: int = CHUNK) -> Iterator[Report]:
             "entry__recorded_at",
             "entry__recorded_offset_minutes",
             "grade",
+            "entry_id",
         )
         .iterator(chunk_size=chunk)
     )
-    for subject, term, recorded, offset, grade in rows:
-        yield Report(subject, term, local(recorded, offset), grade or 0)  # never None (filtered)
+    for subject, term, recorded, offset, grade, entry in rows:
+        # grade is never None (filtered)
+        yield Report(subject, term, local(recorded, offset), grade or 0, str(entry))
 
 
 def clinician_reports(scope: Scope, chunk: int = CHUNK) -> Iterator[Report]:
-    """Clinician-confirmed grades for episodes, by (subject, term, time)."""
+    """Clinician-confirmed grades for episodes, by (subject, term, time); ``ref``: the
+    observation's id."""
+    if not scope.clinician:
+        return
     rows = (
         observations(scope)
         .filter(status=GradeStatus.GRADED, grade__isnull=False)
         .order_by("patient__subject_id", "term", "observed_at", "id")
-        .values_list("patient__subject_id", "term", "observed_at", "grade")
+        .values_list("patient__subject_id", "term", "observed_at", "grade", "id")
         .iterator(chunk_size=chunk)
     )
-    for subject, term, observed, grade in rows:
+    for subject, term, observed, grade, pk in rows:
         # grade is never None here (filtered): ``or 0`` only satisfies the type checker.
-        yield Report(subject, term, observed.astimezone(scope.clinic_timezone), grade or 0)
+        yield Report(subject, term, observed.astimezone(scope.clinic_timezone), grade or 0, str(pk))
+
+
+# --- subjects and exposure (SDTM DM and EX) ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectRecord:
+    """A clinic's patient as DM describes them: the pseudonymous id, the drug of their first
+    course, and their first and last dose over all time (not only the export's window)."""
+
+    subject_id: str
+    drug: str  # "" without a course
+    dose_level: str  # the TKI course's current dose level ("" when none)
+    tki_drug: str  # the drug of the patient's oral TKI course, if any
+    first_dose: date | None
+    last_dose: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class DoseRecord:
+    subject_id: str
+    drug: str
+    dose_level: str
+    on: date  # local day of the dose
+    ref: str  # the infusion (INF-<id>) or the diary entry id
+    doses_taken: int  # administrations that day (1 for an infusion)
+
+
+def subject_records(scope: Scope) -> dict[str, SubjectRecord]:
+    """Every patient of the clinic, by subject id, with the dates DM needs (a few queries)."""
+    patients = {
+        pk: (subject, tz)
+        for pk, subject, tz in Patient.objects.filter(clinic_id=scope.clinic_id).values_list(
+            "pk", "subject_id", "timezone"
+        )
+    }
+    first_course: dict[int, str] = {}
+    tki: dict[int, tuple[str, str]] = {}
+    courses = (
+        TreatmentCourse.objects.filter(patient__clinic_id=scope.clinic_id)
+        .order_by("patient_id", "started_on", "pk")
+        .values_list("patient_id", "drug", "dose_level", "status")
+    )
+    for patient, drug, level, status in courses:
+        first_course.setdefault(patient, drug)
+        if drugs.DRUGS[drug].drug_class == "tki" and (
+            patient not in tki or status != CourseStatus.DISCONTINUED
+        ):
+            tki[patient] = (drug, level)
+    dose_days: dict[int, list[date]] = {}
+    infusions = (
+        Infusion.objects.filter(course__patient__clinic_id=scope.clinic_id)
+        .values("course__patient_id")
+        .annotate(first=Min("given_on"), last=Max("given_on"))
+        .values_list("course__patient_id", "first", "last")
+    )
+    for patient, first, last in infusions:
+        dose_days.setdefault(patient, []).extend((first, last))
+    tki_doses = (
+        DiaryEntry.objects.filter(patient__clinic_id=scope.clinic_id, tki_doses_taken__gt=0)
+        .values("patient_id")
+        .annotate(first=Min("recorded_at"), last=Max("recorded_at"))
+        .values_list("patient_id", "first", "last")
+    )
+    for patient, first, last in tki_doses:
+        tz = zoneinfo.ZoneInfo(patients[patient][1])
+        dose_days.setdefault(patient, []).extend(
+            (first.astimezone(tz).date(), last.astimezone(tz).date())
+        )
+    records = {}
+    for pk, (subject, _) in patients.items():
+        days = dose_days.get(pk, [])
+        tki_drug, level = tki.get(pk, ("", ""))
+        records[subject] = SubjectRecord(
+            subject_id=subject,
+            drug=first_course.get(pk, ""),
+            dose_level=level,
+            tki_drug=tki_drug,
+            first_dose=min(days, default=None),
+            last_dose=max(days, default=None),
+        )
+    return dict(sorted(records.items()))
+
+
+def dose_records(scope: Scope, subjects: dict[str, SubjectRecord]) -> Iterator[DoseRecord]:
+    """Doses in the window, by subject and day: T-DXd infusions (always: treatment data, not a
+    chosen source) and, when the diary is chosen, the TKI doses the patient reported taking
+    (streamed: there is one per entry that reports any)."""
+    first_day = scope.start.date()
+    last_day = (scope.end - timedelta(days=1)).date()
+    infusions = sorted(
+        (
+            DoseRecord(subject, drug, level, on, f"INF-{pk}", 1)
+            for pk, subject, drug, level, on in Infusion.objects.filter(
+                course__patient__clinic_id=scope.clinic_id,
+                given_on__gte=first_day,
+                given_on__lte=last_day,
+            ).values_list(
+                "pk", "course__patient__subject_id", "course__drug", "dose_level", "given_on"
+            )
+        ),
+        key=_dose_key,
+    )
+
+    def tki_doses() -> Iterator[DoseRecord]:
+        if not scope.diary:
+            return
+        rows = (
+            entries(scope)
+            .filter(tki_doses_taken__gt=0)
+            .order_by("patient__subject_id", "recorded_at", "id")
+            .values_list(
+                "patient__subject_id",
+                "recorded_at",
+                "recorded_offset_minutes",
+                "id",
+                "tki_doses_taken",
+            )
+            .iterator(chunk_size=CHUNK)
+        )
+        for subject, recorded, offset, pk, taken in rows:
+            record = subjects.get(subject)
+            if record is None or not record.tki_drug:
+                continue
+            on = local(recorded, offset).date()
+            yield DoseRecord(subject, record.tki_drug, record.dose_level, on, str(pk), taken)
+
+    yield from heapq.merge(infusions, tki_doses(), key=_dose_key)
+
+
+def _dose_key(dose: DoseRecord) -> tuple[str, date]:
+    return dose.subject_id, dose.on

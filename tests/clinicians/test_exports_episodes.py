@@ -56,10 +56,18 @@ def test_episodes_of_different_terms_and_subjects_never_merge():
         key=lambda r: (r.subject, r.term, r.at),
     )
     assert list(episodes(stream)) == [
-        Episode("S-1", "diarrhea", day(0), None, 1, 1, 2),
-        Episode("S-1", "fatigue", day(1), None, 2, 2, 1),
-        Episode("S-2", "diarrhea", day(0), None, 1, 1, 1),
+        Episode("S-1", "diarrhea", day(0), None, 1, 1, 2, ("", "")),
+        Episode("S-1", "fatigue", day(1), None, 2, 2, 1, ("",)),
+        Episode("S-2", "diarrhea", day(0), None, 1, 1, 1, ("",)),
     ]
+
+
+def test_an_episode_carries_the_refs_of_its_reports_and_of_the_report_ending_it():
+    stream = [
+        Report("S-1", "diarrhea", day(n), grade, f"E{n}")
+        for n, grade in enumerate((0, 1, 2, 0, 0, 1))
+    ]
+    assert [e.refs for e in episodes(stream)] == [("E1", "E2", "E3"), ("E5",)]
 
 
 def test_episodes_stream_one_at_a_time():

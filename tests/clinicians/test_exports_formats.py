@@ -15,7 +15,7 @@ from fhir.resources.R4B.bundle import Bundle
 from clinicians.exports import services, vocabulary
 from clinicians.exports.models import ExportStatus
 from diary.models import StaffRole
-from tests.helpers import export_cohort, make_clinic, make_staff, report
+from tests.helpers import export_cohort, make_clinic, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -132,6 +132,12 @@ def test_the_data_dictionary_describes_every_column_and_code(cohort):
     terms = {r["name"]: r for r in dictionary if r["kind"] == "ctcae_term"}
     assert terms["diarrhea"]["code"] == "10012727"
     assert terms["diarrhea"]["code_system"] == vocabulary.MEDDRA_SYSTEM
+    # The grades the grading engine can give, not "0-5" (grade 5 is never assigned).
+    allowed = {name: terms[name]["allowed_values"] for name in ("fatigue", "alopecia", "hypoxia")}
+    assert allowed == {"fatigue": "0|1|2|3", "alopecia": "0|1|2", "hypoxia": "0|2|3"}
+    assert not any("5" in r["allowed_values"] for r in terms.values())
+    medications = {r["name"]: r for r in dictionary if r["kind"] == "medication"}
+    assert "mg in the last 24 h" in medications["loperamide_mg"]["label"]
     fields = {r["name"]: r for r in dictionary if r["kind"] == "field"}
     assert fields["diarrhea.stools_over_baseline"]["type"] == "int"
     items = {r["name"]: r for r in dictionary if r["kind"] == "item"}
@@ -155,76 +161,7 @@ def test_csv_holds_only_the_chosen_sources_and_days(cohort):
     assert days == ["2025-03-04", "2025-03-05"]
 
 
-# --- SDTM -------------------------------------------------------------------------------------
-
-
-def test_sdtm_export_has_qs_fa_ae_and_define(cohort):
-    export = run(cohort, "sdtm")
-    with zipfile.ZipFile(export.path) as archive:
-        assert sorted(archive.namelist()) == ["AE.csv", "FA.csv", "QS.csv", "define.csv"]
-    define = read_zip_csv(export, "define.csv")
-    for dataset in ("QS", "FA", "AE"):
-        header = list(read_zip_csv(export, f"{dataset}.csv")[0].keys())
-        described = [r["variable"] for r in define if r["dataset"] == dataset and not r["code"]]
-        assert described == header
-
-
-def test_ae_episodes_from_diary_grades_end_at_the_first_grade_0(cohort):
-    ae = read_zip_csv(run(cohort, "sdtm"), "AE.csv")
-    diarrhea = [r for r in ae if r["AETERM"] == "Diarrhea"]
-    assert [(r["AESTDTC"], r["AEENDTC"], r["AETOXGR"], r["AEOUT"]) for r in diarrhea] == [
-        ("2025-03-03T09:00:00+01:00", "2025-03-05T09:00:00+01:00", "2", "RECOVERED/RESOLVED"),
-        ("2025-03-06T09:00:00+01:00", "", "1", "NOT RECOVERED/NOT RESOLVED"),
-    ]
-    assert {r["AECAT"] for r in diarrhea} == {"PATIENT-REPORTED"}
-    assert {r["AELLTCD"] for r in diarrhea} == {"10012727"}
-    assert {r["AEDECOD"] for r in diarrhea} == {"Diarrhea"}
-    assert [r["AESPID"][:4] for r in diarrhea] == ["PRO-", "PRO-"]
-
-
-def test_clinician_confirmed_events_are_separate_ae_records(cohort):
-    ae = read_zip_csv(run(cohort, "sdtm"), "AE.csv")
-    alt = [r for r in ae if r["AETERM"] == "Alanine aminotransferase increased"]
-    assert len(alt) == 1
-    assert alt[0]["AECAT"] == "CLINICIAN-CONFIRMED"
-    assert alt[0]["AESPID"].startswith("CLIN-")
-    assert alt[0]["AELLTCD"] == "10001551"
-    assert alt[0]["AETOXGR"] == "3"
-    # Observations are in the clinic's time zone: days 1 and 4 from START.
-    assert alt[0]["AESTDTC"] == "2025-03-04T09:00:00+01:00"
-    assert alt[0]["AEENDTC"] == "2025-03-07T09:00:00+01:00"
-    # AESEQ is unique within each subject.
-    subject = alt[0]["USUBJID"]
-    seqs = [r["AESEQ"] for r in ae if r["USUBJID"] == subject]
-    assert len(seqs) == len(set(seqs))
-
-
-def test_fa_has_diary_answers_and_provisional_grades_apart_from_clinician_values(cohort):
-    fa = read_zip_csv(run(cohort, "sdtm"), "FA.csv")
-    stools = [r for r in fa if r["FATESTCD"] == "STOOLS_OVER_BASELINE"]
-    assert [r["FASTRESN"] for r in stools] == ["2", "5", "0", "3"]
-    assert {(r["FAOBJ"], r["FACAT"], r["FAEVAL"]) for r in stools} == {
-        ("Diarrhea", "PATIENT-REPORTED", "STUDY SUBJECT")
-    }
-    carer = [r for r in fa if r["FAOBJ"] == "Fatigue"]
-    assert carer and {r["FAEVAL"] for r in carer} == {"CAREGIVER"}
-    alt = [r for r in fa if r["FAOBJ"] == "Alanine aminotransferase increased"]
-    assert {(r["FACAT"], r["FAEVAL"]) for r in alt} == {("CLINICIAN-CONFIRMED", "INVESTIGATOR")}
-    assert [r["FASTRESN"] for r in alt if r["FATESTCD"] == "CTCAEGR"] == ["2", "3", "0"]
-
-
-def test_qs_holds_pro_ctcae_items_with_their_answer_words_and_derived_composites(cohort):
-    qs = read_zip_csv(run(cohort, "sdtm"), "QS.csv")
-    item = next(r for r in qs if r["QSTESTCD"] == "PROCTCAE_16A")
-    assert (item["QSORRES"], item["QSSTRESN"], item["QSDRVFL"]) == ("Frequently", "3", "")
-    assert item["QSSCAT"] == "diarrhea"
-    assert item["QSDTC"] == "2025-03-05T09:00:00+01:00"
-    assert item["QSCAT"].startswith("PRO-CTCAE")
-    assert item["VISIT"]
-    composite = next(r for r in qs if r["QSTESTCD"] == "diarrhea")
-    assert (composite["QSSTRESN"], composite["QSDRVFL"]) == ("2", "Y")
-    seqs = [int(r["QSSEQ"]) for r in qs]
-    assert seqs == list(range(1, len(qs) + 1))
+# --- SDTM: tests/clinicians/test_exports_sdtm.py -----------------------------------------------
 
 
 # --- FHIR -------------------------------------------------------------------------------------
@@ -242,7 +179,13 @@ def test_fhir_bundle_validates_and_reads_back_with_the_fhir_library(cohort):
     assert bundle.type == "collection"
     assert bundle.id == str(export.pk)
     kinds = {r["resourceType"] for r in resources}
-    assert kinds == {"Observation", "AdverseEvent", "QuestionnaireResponse"}
+    assert kinds == {
+        "Patient",
+        "Medication",
+        "Observation",
+        "AdverseEvent",
+        "QuestionnaireResponse",
+    }
     assert len(bundle.entry) == len(resources)
     assert all(entry.fullUrl.startswith("urn:uuid:") for entry in bundle.entry)
     assert len({entry.fullUrl for entry in bundle.entry}) == len(bundle.entry)
@@ -260,9 +203,16 @@ def test_fhir_patient_reported_grades_are_preliminary_observations_coded_in_medd
     ]
     assert [g["valueInteger"] for g in grades] == [1, 2, 0, 1]
     assert {g["status"] for g in grades} == {"preliminary"}
-    assert grades[0]["code"]["coding"][0]["system"] == "http://terminology.hl7.org/CodeSystem/MDRAE"
+    # MedDRA's own URI: HL7 retired MDRAE in 2021 (interoperability.md §4.1).
+    assert grades[0]["code"]["coding"][0]["system"] == "https://www.meddra.org"
     assert grades[0]["subject"]["identifier"]["value"] == subject
-    assert "reference" not in grades[0]["subject"]  # no Patient resource, no reference to one
+    patient = next(
+        r
+        for r in resources
+        if r["resourceType"] == "Patient" and r["identifier"][0]["value"] == subject
+    )
+    assert grades[0]["subject"]["reference"] == f"urn:uuid:{patient['id']}"
+    assert set(patient) == {"resourceType", "id", "identifier"}  # nothing but the pseudonym
     episodes = [
         r
         for r in resources
@@ -288,6 +238,14 @@ def test_fhir_adverse_events_are_clinician_confirmed_episodes_only(cohort):
     }
     grade = next(e for e in event["extension"] if e["url"] == vocabulary.AE_GRADE_EXTENSION)
     assert grade["valueCodeableConcept"]["text"].endswith("grade 3")
+    assert grade["valueCodeableConcept"]["coding"][0]["code"] == "3"  # coded, not text only
+    medications = {
+        f"urn:uuid:{r['id']}": r["code"]["coding"][0]["code"]
+        for r in resources
+        if r["resourceType"] == "Medication"
+    }
+    suspect = event["suspectEntity"][0]["instance"]["reference"]
+    assert medications[suspect] == "zongertinib"  # the study drug of the ALT patient
     assert event["outcome"]["coding"][0]["code"] == "resolved"
     assert event["date"] == "2025-03-04T09:00:00+01:00"
 
@@ -309,8 +267,99 @@ def test_fhir_questionnaire_response_codes_pro_ctcae_answers_in_ncit(cohort):
         and r.get("derivedFrom") == [{"reference": f"urn:uuid:{qr['id']}"}]
     ]
     diarrhea = next(s for s in scores if s["code"]["coding"][0]["code"] == "diarrhea")
-    assert diarrhea["valueInteger"] == 2
+    assert diarrhea["valueQuantity"] == {
+        "value": 2,
+        "unit": "{score}",
+        "system": "http://unitsofmeasure.org",
+        "code": "{score}",
+    }
     assert "not a CTCAE grade" in diarrhea["code"]["text"]
+
+
+def test_fhir_holds_the_raw_vitals_as_loinc_ucum_observations_the_grades_derive_from(cohort):
+    from tests.helpers import report
+
+    patient = cohort["tired_patient"]
+    when = START + timedelta(days=5)
+    report(patient, {"hypoxia": {"spo2_rest": 92, "spo2_exertion": 86}}, recorded_at=when)
+    report(patient, {"fever": {"temp_c": 38.4}}, recorded_at=when + timedelta(hours=1))
+    report(
+        patient,
+        {"weight_loss": {"current_weight_kg": 61.5, "baseline_weight_kg": 70}},
+        recorded_at=when + timedelta(hours=2),
+    )
+    _, resources = fhir_resources(run(cohort, "fhir"))
+    vitals = [
+        r
+        for r in resources
+        if r["resourceType"] == "Observation"
+        and r["category"][0]["coding"][0]["code"] == "vital-signs"
+    ]
+    found = {
+        (
+            r["code"]["text"],
+            r["code"]["coding"][0]["code"],
+            r["valueQuantity"]["value"],
+            r["valueQuantity"]["code"],
+        )
+        for r in vitals
+    }
+    assert found == {
+        ("Oxygen saturation by pulse oximetry, at rest", "59408-5", 92, "%"),
+        ("Oxygen saturation by pulse oximetry, after exertion", "59408-5", 86, "%"),
+        ("Body temperature", "8310-5", 38.4, "Cel"),
+        ("Body weight", "29463-7", 61.5, "kg"),
+    }
+    assert all(r["valueQuantity"]["system"] == "http://unitsofmeasure.org" for r in vitals)
+    spo2 = {f"urn:uuid:{r['id']}" for r in vitals if r["code"]["coding"][0]["code"] == "59408-5"}
+    hypoxia = next(
+        r
+        for r in resources
+        if r["resourceType"] == "Observation"
+        and r["code"]["coding"][0].get("code") == "10021143"
+        and "effectiveDateTime" in r
+    )
+    assert hypoxia["valueInteger"] == 2  # exertional SpO2 < 88 %
+    assert {d["reference"] for d in hypoxia["derivedFrom"]} == spo2
+
+
+# The code systems a ToxWatch Bundle may use: anything else is a mistake (a retired or
+# misspelt URI), so a new one must be added here on purpose.
+ALLOWED_SYSTEMS = {
+    "https://www.meddra.org",
+    "http://loinc.org",
+    "http://unitsofmeasure.org",
+    "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl",
+    "http://terminology.hl7.org/CodeSystem/observation-category",
+    "http://terminology.hl7.org/CodeSystem/adverse-event-outcome",
+}
+
+
+def walk(node, path=()):
+    if isinstance(node, dict):
+        yield path, node
+        for key, value in node.items():
+            yield from walk(value, (*path, key))
+    elif isinstance(node, list):
+        for value in node:
+            yield from walk(value, path)
+
+
+def test_every_reference_resolves_inside_the_bundle_and_every_system_is_allowed(cohort, settings):
+    from tests.helpers import report
+
+    report(
+        cohort["tired_patient"], {"fever": {"temp_c": 38.4}}, recorded_at=START + timedelta(days=5)
+    )
+    text = run(cohort, "fhir").path.read_text(encoding="utf-8")
+    entries = json.loads(text)["entry"]
+    full_urls = {e["fullUrl"] for e in entries}
+    references = [node["reference"] for _, node in walk(entries) if "reference" in node]
+    assert references and set(references) <= full_urls
+    systems = {node["system"] for path, node in walk(entries) if "system" in node}
+    local = f"{settings.TOXWATCH_FHIR_BASE}/"
+    assert {s for s in systems if not s.startswith(local)} <= ALLOWED_SYSTEMS
+    assert "http://terminology.hl7.org/CodeSystem/MDRAE" not in text
 
 
 # --- every format -----------------------------------------------------------------------------
@@ -318,7 +367,7 @@ def test_fhir_questionnaire_response_codes_pro_ctcae_answers_in_ncit(cohort):
 
 @pytest.mark.parametrize("fmt", ["csv", "sdtm", "fhir"])
 def test_no_direct_identifier_and_no_other_clinic_reaches_any_format(cohort, fmt):
-    content = all_bytes(run(cohort, fmt)).decode("utf-8")
+    content = all_bytes(run(cohort, fmt)).decode("utf-8", errors="replace")  # .xpt: binary
     person = cohort["person"]
     for identifier in (
         "Marguerite",
@@ -347,21 +396,6 @@ def test_the_file_records_its_size_and_sha256(cohort, fmt):
     assert export.sha256 == hashlib.sha256(data).hexdigest()
     assert export.rows_done == export.rows_total == 9  # 5 entries, 3 observations, 1 response
     assert export.expires_at - export.finished_at == timedelta(hours=24)
-
-
-def test_a_correction_replaces_the_entry_it_corrects_in_episodes(cohort):
-    entries = cohort["entries"]
-    patient = cohort["diarrhea_patient"]
-    # The grade 0 of day 2 is corrected to a grade 1: the first episode no longer ends there.
-    report(
-        patient,
-        {"diarrhea": {"stools_over_baseline": 1}},
-        recorded_at=START + timedelta(days=2, minutes=5),
-        corrects=str(entries[2].id),
-    )
-    ae = read_zip_csv(run(cohort, "sdtm"), "AE.csv")
-    diarrhea = [r for r in ae if r["AETERM"] == "Diarrhea"]
-    assert [(r["AESTDTC"], r["AEENDTC"]) for r in diarrhea] == [("2025-03-03T09:00:00+01:00", "")]
 
 
 @pytest.mark.parametrize(

@@ -247,7 +247,9 @@ def dictionary_rows(scope: Scope) -> list[list[str]]:
                     spec.label,
                     "",
                     "",
-                    "0-5" if not spec.alert_only else "not graded",
+                    "|".join(map(str, vocabulary.allowed_grades(term)))
+                    if not spec.alert_only
+                    else "not graded",
                     vocabulary.MEDDRA_SYSTEM if code else "",
                     code,
                 ]
@@ -278,7 +280,12 @@ def dictionary_rows(scope: Scope) -> list[list[str]]:
     if scope.diary:
         rows.extend(
             [
-                ["medication", vocabulary.SYMPTOM_DIARY, "loperamide_mg", "Loperamide taken"]
+                [
+                    "medication",
+                    vocabulary.SYMPTOM_DIARY,
+                    "loperamide_mg",
+                    "Loperamide taken, mg in the last 24 h",
+                ]
                 + ["number", "mg", "", "", ""],
                 ["medication", vocabulary.SYMPTOM_DIARY, "tki_doses_taken", "TKI doses taken"]
                 + ["int", "", "", "", ""],

@@ -87,6 +87,14 @@ STORIES = [
 ]
 
 
+# Clinician-recorded lab values: (subject, term, field, [(days ago, value)]). DEMO-006's ALT
+# rises to grade 3 and settles; DEMO-003's neutrophils fall to grade 2 and are still low.
+OBSERVATIONS = (
+    ("DEMO-006", "alt_increased", "alt_x_uln", [(30, 2.5), (23, 6.0), (9, 0.9)]),
+    ("DEMO-003", "neutrophil_count_decreased", "anc_per_mm3", [(15, 1200), (8, 1300)]),
+)
+
+
 def symptoms_for(
     story: Story, day: int, days_ago: int, rng: random.Random, cycle_day: int | None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -212,6 +220,7 @@ class Command(BaseCommand):
         rng = random.Random(2026)
         for story in STORIES:
             self.seed_patient(clinic, story, today, rng)
+        self.seed_observations(clinic)
         self.close_old_alerts(clinic)
 
     def seed_staff(self, clinic: Clinic) -> None:
@@ -246,6 +255,21 @@ class Command(BaseCommand):
             user.groups.add(group)
             StaffMember.objects.create(user=user, clinic=clinic, role=role)
         User.objects.create_superuser(username="admin", password=STAFF_PASSWORD)
+
+    def seed_observations(self, clinic: Clinic) -> None:
+        """Lab values the care team recorded (clinician-confirmed: the trial export's AE)."""
+        oncologist = StaffMember.objects.get(clinic=clinic, role=StaffRole.ONCOLOGIST).user
+        now = timezone.now().replace(second=0, microsecond=0)
+        for subject, term, field_name, values in OBSERVATIONS:
+            patient = Patient.objects.get(subject_id=subject)
+            for days_ago, value in values:
+                services.record_observation(
+                    patient=patient,
+                    term=term,
+                    inputs={field_name: value},
+                    observed_at=now - timedelta(days=days_ago),
+                    user=oncologist,
+                )
 
     def seed_patient(self, clinic: Clinic, story: Story, today: date, rng: random.Random) -> None:
         started_on = today - timedelta(days=story.start_days_ago)
