@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.contrib.auth import authenticate
@@ -45,6 +46,7 @@ from diary.serializers import (
 from diary.tokens import RefreshTokenInvalid, revoke_refresh_token, rotate_refresh_token
 
 ERROR = OpenApiResponse(description="The one error shape: {code, message, fields}.")
+logger = logging.getLogger(__name__)
 
 
 def _django_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
@@ -328,12 +330,40 @@ class EntryBatchView(PatientView):
             try:
                 prepared.append((position, validate_entry(raw), {}))
             except serializers.ValidationError as exc:
-                errors = flatten_errors(exc.detail)
-                raw_id = raw.get("id") if isinstance(raw, dict) else None
-                errors["__id__"] = raw_id if isinstance(raw_id, str) else None  # type: ignore[assignment]
-                prepared.append((position, None, errors))
-        results = services.submit_batch(patient=self.patient, entries=prepared)
+                prepared.append((position, None, _invalid(raw, flatten_errors(exc.detail))))
+            except Exception:  # any other failure costs this item only, never the batch
+                logger.exception("batch item %d could not be validated", position)
+                prepared.append((position, None, _invalid(raw, dict(UNEXPECTED))))
+        try:
+            results = services.submit_batch(patient=self.patient, entries=prepared)
+        except Exception:
+            # The batch is stored in one transaction, so nothing of it was kept: store each
+            # valid item on its own, and answer `invalid` for the ones that fail again.
+            logger.exception("batch could not be stored together; storing its items one by one")
+            results = [self._store_alone(item) for item in prepared]
         return Response({"results": results})
+
+    def _store_alone(
+        self, item: tuple[int, dict[str, Any] | None, dict[str, Any]]
+    ) -> dict[str, Any]:
+        position, data, errors = item
+        try:
+            return services.submit_batch(patient=self.patient, entries=[(0, data, errors)])[0]
+        except Exception:
+            logger.exception("batch item %d could not be stored", position)
+            assert data is not None  # invalid items never raise
+            return {"id": str(data["id"]), "status": "invalid", "errors": dict(UNEXPECTED)}
+
+
+UNEXPECTED = {"": ["This entry could not be stored. Check its answers and send it again."]}
+
+
+def _invalid(raw: Any, errors: dict[str, Any]) -> dict[str, Any]:
+    """The errors of an invalid batch item, with the id it was sent with when that is a short
+    string (echoed in the answer, so the app can match it)."""
+    raw_id = raw.get("id") if isinstance(raw, dict) else None
+    errors["__id__"] = raw_id if isinstance(raw_id, str) and len(raw_id) <= 64 else None
+    return errors
 
 
 # --- questionnaires and devices -------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status
@@ -55,10 +55,8 @@ class ObservationInSerializer(StrictSerializer):
             if term_level:
                 detail["term"] = term_level
             raise serializers.ValidationError(detail)
-        observed_at = attrs.get("observed_at") or timezone.now()
-        if observed_at > timezone.now() + settings.TOXWATCH_MAX_FUTURE_SKEW:
-            raise serializers.ValidationError({"observed_at": ["This time is in the future."]})
-        attrs["observed_at"] = observed_at
+        # OffsetDateTimeField bounds a given time (2000 to 5 minutes ahead, offset +-15:59).
+        attrs["observed_at"] = attrs.get("observed_at") or timezone.now()
         return attrs
 
 
@@ -105,11 +103,13 @@ class ObservationsView(APIView):
         patient = self.patient(subject_id)
         body = ObservationInSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        observation = services.record_observation(
-            patient=patient,
-            term=body.validated_data["term"],
-            inputs=body.validated_data["inputs"],
-            observed_at=body.validated_data["observed_at"],
-            user=request.user,  # type: ignore[arg-type]
-        )
-        return Response(ObservationOutSerializer(observation).data, status=status.HTTP_201_CREATED)
+        with transaction.atomic():  # nothing is kept unless the answer says it was stored
+            observation = services.record_observation(
+                patient=patient,
+                term=body.validated_data["term"],
+                inputs=body.validated_data["inputs"],
+                observed_at=body.validated_data["observed_at"],
+                user=request.user,  # type: ignore[arg-type]
+            )
+            answer = ObservationOutSerializer(observation).data
+        return Response(answer, status=status.HTTP_201_CREATED)
