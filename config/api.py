@@ -15,9 +15,11 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
-from rest_framework import exceptions, parsers, status
+from rest_framework import exceptions, parsers, status, throttling
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from config.client import client_address
 
 DEFAULT_MESSAGES = {
     "invalid": "Check the highlighted answers.",
@@ -54,6 +56,14 @@ class ApiError(exceptions.APIException):
         self.error_code = code
         self.message = message
         self.fields = fields or {}
+
+
+class ScopedRateThrottle(throttling.ScopedRateThrottle):
+    """DRF's scoped throttle, keyed by config.client's address (the trusted proxy count), never
+    by an X-Forwarded-For the client wrote."""
+
+    def get_ident(self, request: Any) -> str:
+        return client_address(request)
 
 
 class TooLarge(exceptions.APIException):

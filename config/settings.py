@@ -56,7 +56,12 @@ INSTALLED_APPS = [
     "clinicians",
 ]
 
+# Reverse proxies in front that append to X-Forwarded-For (docs/operations.md, "Client address").
+TOXWATCH_PROXY_COUNT = int(os.environ.get("TOXWATCH_PROXY_COUNT", "0"))
+
 MIDDLEWARE = [
+    # First: every later layer and every log line sees the one client address (config.client).
+    "config.client.client_address_middleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -154,7 +159,8 @@ AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "config.api.lockout_response"
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("TOXWATCH_PROXY_COUNT", "0")) or None
+# The client address of config.client (the trusted proxy count), as the throttles and the logs.
+AXES_CLIENT_IP_CALLABLE = "config.client.axes_client_address"
 
 # --- Mobile API tokens ----------------------------------------------------------------------
 ACCESS_TOKEN_LIFETIME = timedelta(minutes=int(os.environ.get("TOXWATCH_ACCESS_MINUTES", "15")))
@@ -185,6 +191,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_THROTTLE_RATES": {"auth": os.environ.get("TOXWATCH_AUTH_THROTTLE", "60/min")},
+    # DRF's own throttles pick the client address the same way (config.api.ScopedRateThrottle
+    # uses config.client directly).
+    "NUM_PROXIES": TOXWATCH_PROXY_COUNT,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -285,8 +294,13 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"client": {"()": "config.client.ClientAddressFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s client=%(client)s %(message)s"}
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["client"]}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
