@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import LOCKED_OUT_MESSAGE, ApiError, flatten_errors
+from config.api import LOCKED_OUT_MESSAGE, ApiError, ScopedRateThrottle, flatten_errors
 from diary import advice, drugs, questionnaires, reminders, services
 from diary.access import IsPatient, patient_for_request
 from diary.models import DiaryEntry, Patient, QuestionnaireResponse
@@ -61,8 +61,6 @@ class AuthView(APIView):
     throttle_scope = "auth"
 
     def get_throttles(self) -> list[Any]:
-        from rest_framework.throttling import ScopedRateThrottle
-
         return [ScopedRateThrottle()]
 
 
