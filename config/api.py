@@ -33,6 +33,7 @@ DEFAULT_MESSAGES = {
     "unsupported_media_type": "Send the body as application/json.",
     "throttled": "Too many requests. Try again in a moment.",
     "too_large": "The request body is too large.",
+    "second_step_required": "Finish signing in with the code from your authenticator app.",
 }
 
 # Deeper than any body the API accepts (a batch of entries is 5 levels): a limit well below

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
 
 
 class ProjectConfig(AppConfig):
@@ -7,3 +8,7 @@ class ProjectConfig(AppConfig):
 
     def ready(self) -> None:
         from config import checks  # noqa: F401  (registers the deploy checks)
+
+
+class StaffAdminConfig(AdminConfig):
+    default_site = "config.admin.StaffAdminSite"

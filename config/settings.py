@@ -38,7 +38,8 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],test
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site requires both sign-in steps (config.admin.StaffAdminSite).
+    "config.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -147,8 +148,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "clinicians:login"
 LOGIN_REDIRECT_URL = "clinicians:queue"
-# Optional TOTP second factor for staff (django-otp): the issuer shown in authenticator apps.
+# TOTP second factor for staff (django-otp): the issuer shown in authenticator apps, and the
+# roles that must use it (nurse, oncologist, data_manager; admin: staff accounts with no
+# clinic, such as superusers). Others may turn it on themselves.
 OTP_TOTP_ISSUER = "ToxWatch"
+TOXWATCH_TOTP_REQUIRED_ROLES = frozenset(env_list("TOXWATCH_TOTP_REQUIRED_ROLES"))
 
 # Failed logins: locked out per (username, address) pair after 5 failures, for 15 minutes.
 AXES_FAILURE_LIMIT = int(os.environ.get("TOXWATCH_LOGIN_FAILURE_LIMIT", "5"))

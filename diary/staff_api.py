@@ -13,14 +13,13 @@ from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import ApiError
 from diary import grading, services
-from diary.access import patients_visible_to, staff_member_for
+from diary.access import StaffSessionAuthentication, patients_visible_to, staff_member_for
 from diary.models import ClinicianObservation, Patient, StaffRole
 from diary.serializers import GradeSerializer, OffsetDateTimeField, StrictSerializer
 
@@ -74,7 +73,7 @@ class ObservationOutSerializer(serializers.ModelSerializer):
 
 
 class ObservationsView(APIView):
-    authentication_classes = [SessionAuthentication]
+    authentication_classes = [StaffSessionAuthentication]
     permission_classes = [IsClinicStaff]
 
     def patient(self, subject_id: str) -> Patient:

@@ -222,14 +222,15 @@ def _staff(world, clinic, role):
 @pytest.mark.parametrize("method,path", EXPORT_ENDPOINTS)
 def test_anonymous_callers_cannot_reach_exports(exports_world, method, path):
     response = _export_call(APIClient(), method, path, exports_world)
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
+    assert response["WWW-Authenticate"].startswith("Session")
 
 
 @pytest.mark.parametrize("method,path", EXPORT_ENDPOINTS)
 def test_patients_cannot_reach_exports(exports_world, method, path):
     response = _export_call(exports_world["owner"], method, path, exports_world)
-    assert response.status_code == 403
+    assert response.status_code == 401  # a patient token is no staff session
 
 
 @pytest.mark.parametrize("role", [StaffRole.NURSE, StaffRole.ONCOLOGIST])

@@ -14,7 +14,6 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, status
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,6 +22,7 @@ from clinicians.access import Can, Staff, needs_second_step, staff_for
 from clinicians.exports import services, vocabulary
 from clinicians.exports.models import Export, ExportFormat, ExportStatus
 from config.api import ApiError
+from diary.access import StaffSessionAuthentication
 from diary.serializers import StrictSerializer
 
 ERROR = OpenApiResponse(description="The one error shape: {code, message, fields}.")
@@ -115,7 +115,7 @@ def _export(request: Request, pk: Any) -> Export:
 
 
 class ExportsView(APIView):
-    authentication_classes = [SessionAuthentication]
+    authentication_classes = [StaffSessionAuthentication]
     permission_classes = [CanExport]
 
     @extend_schema(
@@ -149,7 +149,7 @@ class ExportsView(APIView):
 
 
 class ExportDetailView(APIView):
-    authentication_classes = [SessionAuthentication]
+    authentication_classes = [StaffSessionAuthentication]
     permission_classes = [CanExport]
 
     @extend_schema(
@@ -162,7 +162,7 @@ class ExportDetailView(APIView):
 
 
 class ExportDownloadView(APIView):
-    authentication_classes = [SessionAuthentication]
+    authentication_classes = [StaffSessionAuthentication]
     permission_classes = [CanExport]
 
     @extend_schema(
