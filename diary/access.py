@@ -14,7 +14,7 @@ from rest_framework import exceptions, permissions
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 
-from diary.models import Patient, StaffMember
+from diary.models import Patient, StaffMember, StaffRole
 
 _PATIENT_ATTR = "_toxwatch_patient"
 
@@ -52,6 +52,20 @@ def patients_visible_to(user: Any) -> QuerySet[Patient]:
     if member is None:
         return Patient.objects.none()
     return Patient.objects.filter(clinic_id=member.clinic_id)
+
+
+# The role matrix (docs/decisions.md D15) for records outside the dashboard (the staff API and
+# the admin): nurses and oncologists change clinical records; data managers only read them.
+RECORDING_ROLES = frozenset({StaffRole.NURSE, StaffRole.ONCOLOGIST})
+
+
+def may_change_records(user: Any) -> bool:
+    """Whether this staff user may add, change or delete records at all (their Django
+    permissions then decide which): superusers and clinical roles; never data managers."""
+    if getattr(user, "is_superuser", False):
+        return True
+    member = staff_member_for(user)
+    return member is None or member.role in RECORDING_ROLES
 
 
 class IsPatient(permissions.BasePermission):

@@ -19,11 +19,15 @@ from rest_framework.views import APIView
 
 from config.api import ApiError
 from diary import grading, services
-from diary.access import StaffSessionAuthentication, patients_visible_to, staff_member_for
-from diary.models import ClinicianObservation, Patient, StaffRole
+from diary.access import (
+    RECORDING_ROLES,
+    StaffSessionAuthentication,
+    patients_visible_to,
+    staff_member_for,
+)
+from diary.models import ClinicianObservation, Patient
 from diary.serializers import GradeSerializer, OffsetDateTimeField, StrictSerializer
 
-RECORDING_ROLES = {StaffRole.NURSE, StaffRole.ONCOLOGIST}
 ERROR = OpenApiResponse(description="The one error shape: {code, message, fields}.")
 
 
