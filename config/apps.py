@@ -7,7 +7,10 @@ class ProjectConfig(AppConfig):
     verbose_name = "ToxWatch project"
 
     def ready(self) -> None:
-        from config import checks  # noqa: F401  (registers the deploy checks)
+        from config import (
+            checks,  # noqa: F401  (registers the deploy checks)
+            schema,  # noqa: F401  (registers the OpenAPI extensions)
+        )
 
 
 class StaffAdminConfig(AdminConfig):

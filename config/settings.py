@@ -64,6 +64,9 @@ MIDDLEWARE = [
     # First: every later layer and every log line sees the one client address (config.client).
     "config.client.client_address_middleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (SECURE_CSP) on every answer, Permissions-Policy, no-store.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "config.headers.security_headers",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -78,8 +81,9 @@ MIDDLEWARE = [
 ]
 
 if PRODUCTION:
-    # Static files straight from the app server; in development runserver serves them.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    # Static files straight from the app server (before the headers: they may be cached); in
+    # development the ASGI static handler serves them.
+    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -174,7 +178,9 @@ SIMPLE_JWT = {
     # Access tokens only: refresh tokens are opaque, hashed and rotated by diary.tokens.
     "ACCESS_TOKEN_LIFETIME": min(ACCESS_TOKEN_LIFETIME, timedelta(minutes=15)),
     "ALGORITHM": "HS256",
-    "SIGNING_KEY": SECRET_KEY,
+    # A key of its own for the patients' access tokens when given (rotating it signs every
+    # phone out, not the staff), else the secret key.
+    "SIGNING_KEY": os.environ.get("TOXWATCH_JWT_SIGNING_KEY") or SECRET_KEY,
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
     "AUTH_HEADER_TYPES": ("Bearer",),
@@ -285,6 +291,19 @@ SESSION_COOKIE_AGE = 60 * 60 * 10
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# No inline script or style anywhere: htmx and the live queue are static files, htmx's own
+# indicator styles are off (base.html). The API docs page alone allows the Swagger UI's CDN.
+SECURE_CSP = {
+    "default-src": ["'none'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+    "font-src": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'none'"],
+}
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -357,6 +376,8 @@ TOXWATCH_DIARY_REMINDER_HOUR = int(os.environ.get("TOXWATCH_DIARY_REMINDER_HOUR"
 # downloadable for TOXWATCH_EXPORT_HOURS after they are ready, then deleted by beat.
 TOXWATCH_EXPORT_DIR = Path(os.environ.get("TOXWATCH_EXPORT_DIR", BASE_DIR / "var" / "exports"))
 TOXWATCH_EXPORT_HOURS = int(os.environ.get("TOXWATCH_EXPORT_HOURS", "24"))
+# Export requests per staff member per hour (the API and the page together).
+TOXWATCH_EXPORTS_PER_HOUR = int(os.environ.get("TOXWATCH_EXPORTS_PER_HOUR", "20"))
 # The STUDYID column of SDTM-style datasets and the FHIR identifier namespace of subjects.
 TOXWATCH_STUDY_ID = os.environ.get("TOXWATCH_STUDY_ID", "TOXWATCH")
 # The namespace of ToxWatch's own FHIR code systems and of the subject identifiers: set it to a

@@ -229,6 +229,7 @@ def test_a_data_manager_cannot_change_a_patients_baselines_in_the_admin(world):
     from diary.models import Patient
 
     patient = Patient.objects.filter(clinic=world["clinic_a"]).first()
+    assert patient is not None
     client = _admin_client(world, StaffRole.DATA_MANAGER)
     url = f"/admin/diary/patient/{patient.pk}/change/"
     page = client.get(url)
@@ -243,7 +244,9 @@ def test_a_data_manager_cannot_change_or_delete_a_treatment_course_in_the_admin(
     from diary.models import Patient
 
     patient = Patient.objects.filter(clinic=world["clinic_a"]).first()
+    assert patient is not None
     course = patient.current_course()
+    assert course is not None
     client = _admin_client(world, StaffRole.DATA_MANAGER)
     change = f"/admin/diary/treatmentcourse/{course.pk}/change/"
     assert client.post(change, {"status": "stopped"}).status_code == 403
@@ -262,6 +265,7 @@ def test_clinical_staff_with_the_permission_change_baselines_in_the_admin(world,
     from diary.models import Patient
 
     patient = Patient.objects.filter(clinic=world["clinic_a"]).first()
+    assert patient is not None
     client = _admin_client(world, role)
     url = f"/admin/diary/patient/{patient.pk}/change/"
     answer = client.post(url, _patient_form(patient))

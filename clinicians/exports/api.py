@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
-from rest_framework import permissions, serializers, status
+from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,6 +23,7 @@ from clinicians.access import Can, Staff, needs_second_step, staff_for
 from clinicians.exports import services, vocabulary
 from clinicians.exports.models import Export, ExportFormat, ExportStatus
 from config.api import ApiError
+from config.ratelimit import over_limit
 from diary.access import StaffSessionAuthentication
 from diary.serializers import StrictSerializer
 
@@ -135,6 +137,9 @@ class ExportsView(APIView):
     def post(self, request: Request) -> Response:
         body = ExportInSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        wait = export_rate_exceeded(request.user)
+        if wait is not None:
+            raise exceptions.Throttled(wait=wait)
         staff: Staff = request.staff  # type: ignore[attr-defined]
         export = services.request_export(
             user=request.user,
@@ -178,6 +183,12 @@ class ExportDownloadView(APIView):
     )
     def get(self, request: Request, pk: Any) -> FileResponse:
         return download(_export(request, pk), request.user)
+
+
+def export_rate_exceeded(user: Any) -> int | None:
+    """None while the user made at most TOXWATCH_EXPORTS_PER_HOUR export requests this hour (the
+    API and the page together), else the seconds to wait."""
+    return over_limit(f"export:{user.pk}", limit=settings.TOXWATCH_EXPORTS_PER_HOUR, period=3600)
 
 
 def download(export: Export, user: Any) -> FileResponse:
