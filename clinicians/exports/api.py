@@ -97,7 +97,14 @@ class ExportOutSerializer(serializers.ModelSerializer):
             "download_url",
         ]
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(
+        {
+            "type": "string",
+            "format": "uri-reference",
+            "nullable": True,
+            "description": "A path on this server (null until the file can be downloaded).",
+        }
+    )
     def get_download_url(self, export: Export) -> str | None:
         if not export.is_downloadable():
             return None
@@ -130,7 +137,7 @@ class ExportsView(APIView):
 
     @extend_schema(
         request=ExportInSerializer,
-        responses={201: ExportOutSerializer, 400: ERROR, 403: ERROR},
+        responses={201: ExportOutSerializer, 400: ERROR, 403: ERROR, 429: ERROR},
         summary="Request an export of the clinic's data; it runs in the background",
         tags=["staff"],
     )
@@ -172,7 +179,8 @@ class ExportDownloadView(APIView):
 
     @extend_schema(
         responses={
-            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            (200, "application/zip"): OpenApiTypes.BINARY,  # CSV and SDTM-style datasets
+            (200, "application/fhir+json"): OpenApiTypes.OBJECT,  # a FHIR R4 Bundle
             403: ERROR,
             404: ERROR,
             409: ERROR,
