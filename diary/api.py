@@ -9,7 +9,6 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Max
 from django.utils import timezone
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.pagination import CursorPagination
@@ -19,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import LOCKED_OUT_MESSAGE, ApiError, ScopedRateThrottle, flatten_errors
+from config.schema import AutoSchema
 from diary import advice, drugs, questionnaires, reminders, services
 from diary.access import IsPatient, patient_for_request
 from diary.models import DiaryEntry, Patient, QuestionnaireResponse
