@@ -250,11 +250,13 @@ def test_a_staff_observation_at_an_impossible_time_is_a_400_and_not_stored(
 ):
     patient, _ = patient_client
     url = f"/api/v1/staff/patients/{patient.subject_id}/observations/"
-    body = {"term": "anemia", "inputs": {"hgb_g_dl": 9.5}, "observed_at": observed_at}
+    body = {"term": "alt_increased", "inputs": {"alt_x_uln": 4}, "observed_at": observed_at}
     error = assert_error(nurse_client.post(url, body, format="json"), 400, "invalid")
     assert "observed_at" in error["fields"]
     assert not ClinicianObservation.objects.exists()
     assert nurse_client.get(url).status_code == 200
+    body["observed_at"] = "2026-01-05T09:00:00+01:00"
+    assert nurse_client.post(url, body, format="json").status_code == 201
 
 
 # --- strict JSON types ----------------------------------------------------------------------
