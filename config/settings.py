@@ -149,6 +149,8 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: a new password signs the account out on the other devices (diary.tokens).
+    {"NAME": "diary.tokens.SignOutOnPasswordChange"},
 ]
 LOGIN_URL = "clinicians:login"
 LOGIN_REDIRECT_URL = "clinicians:queue"

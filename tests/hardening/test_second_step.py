@@ -162,3 +162,21 @@ def test_totp_can_be_required_for_staff_accounts_without_a_clinic(settings):
     client = Client()
     client.force_login(root)
     assert client.get("/admin/").status_code == 302
+
+
+def test_resetting_a_patients_password_signs_their_phones_out(world):
+    patient = world["patient"]
+    client = Client()
+    signed_in = client.post(
+        "/api/v1/auth/token/",
+        {"username": patient.subject_id, "password": PASSWORD},
+        content_type="application/json",
+    )
+    refresh = signed_in.json()["refresh"]
+    patient.user.set_password("a-brand-new-password-3")
+    patient.user.save()
+    again = client.post(
+        "/api/v1/auth/refresh/", {"refresh": refresh}, content_type="application/json"
+    )
+    assert again.status_code == 401
+    assert again.json()["code"] == "invalid_refresh_token"
