@@ -308,3 +308,10 @@ def test_an_entry_dated_1900_is_refused(patient_client):
     _, client = patient_client
     body = {**entry_body(), "recorded_at": "1900-01-01T08:00:00+00:00"}
     assert_error(client.post("/api/v1/entries/", body, format="json"), 400, "invalid")
+
+
+def test_a_body_over_the_default_2_5_mb_is_a_413_not_an_html_400(patient_client):
+    _, client = patient_client
+    body = entry_body(note="x" * (2_700_000))
+    assert_error(post_raw(client, "/api/v1/entries/", json.dumps(body)), 413, "too_large")
+    assert not DiaryEntry.objects.exists()
