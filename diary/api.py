@@ -329,15 +329,16 @@ class EntryBatchView(PatientView):
                 prepared.append((position, validate_entry(raw), {}))
             except serializers.ValidationError as exc:
                 prepared.append((position, None, _invalid(raw, flatten_errors(exc.detail))))
-            except Exception:  # any other failure costs this item only, never the batch
-                logger.exception("batch item %d could not be validated", position)
+            except Exception as exc:  # any other failure costs this item only, never the batch
+                # The type only: an exception's message may quote the patient's answers.
+                logger.error("batch item %d not validated: %s", position, type(exc).__name__)
                 prepared.append((position, None, _invalid(raw, dict(UNEXPECTED))))
         try:
             results = services.submit_batch(patient=self.patient, entries=prepared)
-        except Exception:
+        except Exception as exc:
             # The batch is stored in one transaction, so nothing of it was kept: store each
             # valid item on its own, and answer `invalid` for the ones that fail again.
-            logger.exception("batch could not be stored together; storing its items one by one")
+            logger.error("batch not stored together (%s): one by one", type(exc).__name__)
             results = [self._store_alone(item) for item in prepared]
         return Response({"results": results})
 
@@ -347,8 +348,8 @@ class EntryBatchView(PatientView):
         position, data, errors = item
         try:
             return services.submit_batch(patient=self.patient, entries=[(0, data, errors)])[0]
-        except Exception:
-            logger.exception("batch item %d could not be stored", position)
+        except Exception as exc:
+            logger.error("batch item %d not stored: %s", position, type(exc).__name__)
             assert data is not None  # invalid items never raise
             return {"id": str(data["id"]), "status": "invalid", "errors": dict(UNEXPECTED)}
 
