@@ -18,12 +18,14 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django_otp import user_has_device
 
 from alerts.models import Alert, AlertQuerySet
+from diary.access import ENROL, needs_second_step, second_step
 from diary.models import Clinic, Patient, StaffMember, StaffRole
+
+__all__ = ["Can", "Staff", "needs_second_step", "staff_for", "staff_view"]
 
 
 class Can(StrEnum):
@@ -97,14 +99,6 @@ class Staff:
         return users.select_related("staff_member").order_by("username")
 
 
-def needs_second_step(user: Any) -> bool:
-    """A user with a confirmed TOTP device whose session has not passed the second step."""
-    verified = getattr(user, "is_verified", None)
-    if callable(verified) and verified():
-        return False
-    return user_has_device(user, confirmed=True)
-
-
 def staff_for(request: HttpRequest) -> Staff | None:
     user = request.user
     if not user.is_authenticated or not user.is_active:
@@ -122,7 +116,12 @@ def staff_view(
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             user = request.user
-            if not user.is_authenticated or needs_second_step(user):
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            owed = second_step(user)
+            if owed == ENROL:  # TOTP is required for this role: set it up first
+                return redirect("clinicians:two_factor")
+            if owed is not None:
                 return redirect_to_login(request.get_full_path())
             staff = staff_for(request)
             if staff is None:

@@ -21,8 +21,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clinicians.access import needs_second_step, staff_for
+from clinicians.access import staff_for
 from clinicians.forms import StaffLoginForm, TokenForm
+from diary.access import VERIFY, second_step
 
 # The password step is remembered in the session for this long while the code is typed.
 PENDING_KEY = "toxwatch_pending_2fa"
@@ -117,7 +118,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     """Turn on the TOTP second step: scan the QR code (or type the otpauth URI), then confirm
     with a code. Turning it off also needs a current code."""
     user = request.user
-    if needs_second_step(user):
+    if second_step(user) == VERIFY:  # (ENROL is what this page is for)
         return redirect("clinicians:login")
     if not user.is_staff:
         raise PermissionDenied("Two-step sign-in is for staff accounts.")
@@ -147,7 +148,9 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         if error is None:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
+            request.session.cycle_key()
             django_otp.login(request, device)
+            end_other_sessions(user, keep=request.session.session_key)
             messages.success(request, "Two-step sign-in is on: you will be asked for a code.")
             return redirect("clinicians:two_factor")
         form.add_error("token", error)
@@ -157,6 +160,24 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         {"form": form, "uri": device.config_url, "qr_svg": _qr_svg(device.config_url)},
         status=400 if request.method == "POST" else 200,
     )
+
+
+def end_other_sessions(user: Any, *, keep: str | None) -> int:
+    """Sign the user out everywhere but this session (``keep``): when the second step is turned
+    on, a session that never passed it must not live on. Sessions are database rows (the
+    default engine) that name their user only inside the encoded data, so the live ones are
+    decoded; turning TOTP on is rare and a clinic has few open sessions."""
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    ended = [
+        session.session_key
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if session.session_key != keep
+        and session.get_decoded().get(auth.SESSION_KEY) == str(user.pk)
+    ]
+    Session.objects.filter(session_key__in=ended).delete()
+    return len(ended)
 
 
 def _qr_svg(data: str) -> str:

@@ -7,13 +7,19 @@ with nested serializer errors flattened to dotted paths such as
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions, parsers, status, throttling
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from config.client import client_address
 
 DEFAULT_MESSAGES = {
     "invalid": "Check the highlighted answers.",
@@ -26,7 +32,13 @@ DEFAULT_MESSAGES = {
     "not_acceptable": "This endpoint answers in JSON only.",
     "unsupported_media_type": "Send the body as application/json.",
     "throttled": "Too many requests. Try again in a moment.",
+    "too_large": "The request body is too large.",
+    "second_step_required": "Finish signing in with the code from your authenticator app.",
 }
+
+# Deeper than any body the API accepts (a batch of entries is 5 levels): a limit well below
+# Python's recursion limit, so neither the parser nor a serializer ever recurses far [D].
+MAX_JSON_DEPTH = 20
 
 
 class ApiError(exceptions.APIException):
@@ -45,6 +57,71 @@ class ApiError(exceptions.APIException):
         self.error_code = code
         self.message = message
         self.fields = fields or {}
+
+
+class ScopedRateThrottle(throttling.ScopedRateThrottle):
+    """DRF's scoped throttle, keyed by config.client's address (the trusted proxy count), never
+    by an X-Forwarded-For the client wrote."""
+
+    def get_ident(self, request: Any) -> str:
+        return client_address(request)
+
+
+class TooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+    default_detail = DEFAULT_MESSAGES["too_large"]
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _check_parsed(value: Any) -> None:
+    """Refuse what Python's json module lets through but nothing downstream can handle: nesting
+    deeper than MAX_JSON_DEPTH, strings that cannot be encoded as UTF-8 (lone surrogates, which
+    fail later when echoed or stored), and numbers out of float range (``1e400`` is infinity).
+    Iterative, so a hostile body cannot exhaust the stack here either."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise exceptions.ParseError() from None
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise exceptions.ParseError()
+        elif isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise exceptions.ParseError()
+            if isinstance(item, dict):
+                stack.extend((key, depth) for key in item)
+                stack.extend((child, depth + 1) for child in item.values())
+            else:
+                stack.extend((child, depth + 1) for child in item)
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, bounded: at most DATA_UPLOAD_MAX_MEMORY_SIZE bytes (else 413), and any
+    body that cannot be parsed or that ``_check_parsed`` refuses is a 400 ``parse_error``.
+
+    DRF reads the body as a stream, past Django's own size check (which only guards
+    ``request.body``), and ``json`` raises RecursionError, not ValueError, on deep nesting."""
+
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raw = stream.read(limit + 1) if stream is not None else b""
+        if limit is not None and len(raw) > limit:
+            raise TooLarge()
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            data = json.loads(raw.decode(encoding), parse_constant=_reject_constant)
+        except (ValueError, RecursionError):
+            raise exceptions.ParseError() from None
+        _check_parsed(data)
+        return data
 
 
 def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -84,6 +161,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = TooLarge()
 
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -109,6 +188,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return JsonResponse(error_body("not_found"), status=404)
+
+
+def json_bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    if isinstance(exception, RequestDataTooBig):
+        return JsonResponse(error_body("too_large"), status=413)
+    return JsonResponse(error_body("bad_request", "The request could not be read."), status=400)
 
 
 def json_server_error(request: HttpRequest) -> JsonResponse:

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
 
 
 class ProjectConfig(AppConfig):
@@ -6,4 +7,11 @@ class ProjectConfig(AppConfig):
     verbose_name = "ToxWatch project"
 
     def ready(self) -> None:
-        from config import checks  # noqa: F401  (registers the deploy checks)
+        from config import (
+            checks,  # noqa: F401  (registers the deploy checks)
+            schema,  # noqa: F401  (registers the OpenAPI extensions)
+        )
+
+
+class StaffAdminConfig(AdminConfig):
+    default_site = "config.admin.StaffAdminSite"

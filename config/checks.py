@@ -2,10 +2,37 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error, Tags, register
+
+# A key must be long and look random [D]: at least 50 characters (as Django's own warning), at
+# least 12 different ones, and an estimated 200 bits (length x the characters' Shannon entropy;
+# Django's get_random_secret_key() gives 214 to 260, `openssl rand -hex 32` 225 to 250, a word
+# repeated to 50 characters under 150).
+MIN_KEY_LENGTH = 50
+MIN_KEY_CHARACTERS = 12
+MIN_KEY_BITS = 200
+
+
+def estimated_bits(key: str) -> float:
+    counts = Counter(key)
+    per_char = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
+    return per_char * len(key)
+
+
+def weak_key(key: str) -> str | None:
+    """Why a signing key is too weak for production, or None."""
+    if len(key) < MIN_KEY_LENGTH:
+        return f"it has {len(key)} characters; use at least {MIN_KEY_LENGTH}"
+    if key.startswith("django-insecure"):
+        return "it is a development key (django-insecure-...)"
+    if len(set(key)) < MIN_KEY_CHARACTERS or estimated_bits(key) < MIN_KEY_BITS:
+        return "it does not look random (too few different characters, or too repetitive)"
+    return None
 
 
 @register(Tags.security, deploy=True)
@@ -33,6 +60,24 @@ def production_settings(app_configs: Any, **kwargs: Any) -> list[Error]:
                 "The default development secret key is in use.",
                 hint="Set DJANGO_SECRET_KEY to a long random value.",
                 id="toxwatch.E003",
+            )
+        )
+    elif reason := weak_key(settings.SECRET_KEY):
+        errors.append(
+            Error(
+                f"DJANGO_SECRET_KEY is too weak: {reason}.",
+                hint="Generate one: python -c 'from django.core.management.utils import "
+                "get_random_secret_key as k; print(k())'",
+                id="toxwatch.E005",
+            )
+        )
+    signing_key = str(settings.SIMPLE_JWT["SIGNING_KEY"])
+    if signing_key != settings.SECRET_KEY and (reason := weak_key(signing_key)):
+        errors.append(
+            Error(
+                f"TOXWATCH_JWT_SIGNING_KEY is too weak: {reason}.",
+                hint="Generate it as DJANGO_SECRET_KEY, and keep the two different.",
+                id="toxwatch.E006",
             )
         )
     if settings.DEBUG:

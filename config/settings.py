@@ -38,7 +38,8 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],test
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site requires both sign-in steps (config.admin.StaffAdminSite).
+    "config.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -57,8 +58,16 @@ INSTALLED_APPS = [
     "patientapp",
 ]
 
+# Reverse proxies in front that append to X-Forwarded-For (docs/operations.md, "Client address").
+TOXWATCH_PROXY_COUNT = int(os.environ.get("TOXWATCH_PROXY_COUNT", "0"))
+
 MIDDLEWARE = [
+    # First: every later layer and every log line sees the one client address (config.client).
+    "config.client.client_address_middleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (SECURE_CSP) on every answer, Permissions-Policy, no-store.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "config.headers.security_headers",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -73,8 +82,9 @@ MIDDLEWARE = [
 ]
 
 if PRODUCTION:
-    # Static files straight from the app server; in development runserver serves them.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    # Static files straight from the app server (before the headers: they may be cached); in
+    # development the ASGI static handler serves them.
+    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -140,11 +150,16 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: a new password signs the account out on the other devices (diary.tokens).
+    {"NAME": "diary.tokens.SignOutOnPasswordChange"},
 ]
 LOGIN_URL = "clinicians:login"
 LOGIN_REDIRECT_URL = "clinicians:queue"
-# Optional TOTP second factor for staff (django-otp): the issuer shown in authenticator apps.
+# TOTP second factor for staff (django-otp): the issuer shown in authenticator apps, and the
+# roles that must use it (nurse, oncologist, data_manager; admin: staff accounts with no
+# clinic, such as superusers). Others may turn it on themselves.
 OTP_TOTP_ISSUER = "ToxWatch"
+TOXWATCH_TOTP_REQUIRED_ROLES = frozenset(env_list("TOXWATCH_TOTP_REQUIRED_ROLES"))
 
 # Failed logins: locked out per (username, address) pair after 5 failures, for 15 minutes.
 AXES_FAILURE_LIMIT = int(os.environ.get("TOXWATCH_LOGIN_FAILURE_LIMIT", "5"))
@@ -155,7 +170,8 @@ AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "config.api.lockout_response"
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("TOXWATCH_PROXY_COUNT", "0")) or None
+# The client address of config.client (the trusted proxy count), as the throttles and the logs.
+AXES_CLIENT_IP_CALLABLE = "config.client.axes_client_address"
 
 # --- Mobile API tokens ----------------------------------------------------------------------
 ACCESS_TOKEN_LIFETIME = timedelta(minutes=int(os.environ.get("TOXWATCH_ACCESS_MINUTES", "15")))
@@ -165,7 +181,9 @@ SIMPLE_JWT = {
     # Access tokens only: refresh tokens are opaque, hashed and rotated by diary.tokens.
     "ACCESS_TOKEN_LIFETIME": min(ACCESS_TOKEN_LIFETIME, timedelta(minutes=15)),
     "ALGORITHM": "HS256",
-    "SIGNING_KEY": SECRET_KEY,
+    # A key of its own for the patients' access tokens when given (rotating it signs every
+    # phone out, not the staff), else the secret key.
+    "SIGNING_KEY": os.environ.get("TOXWATCH_JWT_SIGNING_KEY") or SECRET_KEY,
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
     "AUTH_HEADER_TYPES": ("Bearer",),
@@ -178,13 +196,17 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Bounded: size (413), depth, unencodable strings and non-finite numbers (400).
+    "DEFAULT_PARSER_CLASSES": ["config.api.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_THROTTLE_RATES": {"auth": os.environ.get("TOXWATCH_AUTH_THROTTLE", "60/min")},
+    # DRF's own throttles pick the client address the same way (config.api.ScopedRateThrottle
+    # uses config.client directly).
+    "NUM_PROXIES": TOXWATCH_PROXY_COUNT,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -275,6 +297,19 @@ SESSION_COOKIE_AGE = 60 * 60 * 10
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# No inline script or style anywhere: htmx and the live queue are static files, htmx's own
+# indicator styles are off (base.html). The API docs page alone allows the Swagger UI's CDN.
+SECURE_CSP = {
+    "default-src": ["'none'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+    "font-src": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'none'"],
+}
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -288,8 +323,13 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"client": {"()": "config.client.ClientAddressFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s client=%(client)s %(message)s"}
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["client"]}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
@@ -350,6 +390,8 @@ TOXWATCH_DIARY_REMINDER_HOUR = int(os.environ.get("TOXWATCH_DIARY_REMINDER_HOUR"
 # downloadable for TOXWATCH_EXPORT_HOURS after they are ready, then deleted by beat.
 TOXWATCH_EXPORT_DIR = Path(os.environ.get("TOXWATCH_EXPORT_DIR", BASE_DIR / "var" / "exports"))
 TOXWATCH_EXPORT_HOURS = int(os.environ.get("TOXWATCH_EXPORT_HOURS", "24"))
+# Export requests per staff member per hour (the API and the page together).
+TOXWATCH_EXPORTS_PER_HOUR = int(os.environ.get("TOXWATCH_EXPORTS_PER_HOUR", "20"))
 # The STUDYID column of SDTM-style datasets and the FHIR identifier namespace of subjects.
 TOXWATCH_STUDY_ID = os.environ.get("TOXWATCH_STUDY_ID", "TOXWATCH")
 # The namespace of ToxWatch's own FHIR code systems and of the subject identifiers: set it to a

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
-from rest_framework import permissions
+from rest_framework import exceptions, permissions
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 
-from diary.models import Patient, StaffMember
+from diary.models import Patient, StaffMember, StaffRole
 
 _PATIENT_ATTR = "_toxwatch_patient"
 
@@ -52,6 +54,20 @@ def patients_visible_to(user: Any) -> QuerySet[Patient]:
     return Patient.objects.filter(clinic_id=member.clinic_id)
 
 
+# The role matrix (docs/decisions.md D15) for records outside the dashboard (the staff API and
+# the admin): nurses and oncologists change clinical records; data managers only read them.
+RECORDING_ROLES = frozenset({StaffRole.NURSE, StaffRole.ONCOLOGIST})
+
+
+def may_change_records(user: Any) -> bool:
+    """Whether this staff user may add, change or delete records at all (their Django
+    permissions then decide which): superusers and clinical roles; never data managers."""
+    if getattr(user, "is_superuser", False):
+        return True
+    member = staff_member_for(user)
+    return member is None or member.role in RECORDING_ROLES
+
+
 class IsPatient(permissions.BasePermission):
     """The caller holds a patient's access token (staff and carers' own accounts do not)."""
 
@@ -60,3 +76,53 @@ class IsPatient(permissions.BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return patient_for_request(request) is not None
+
+
+# --- the staff second step (TOTP, django-otp) -------------------------------------------------
+
+ADMIN_ROLE = "admin"  # TOXWATCH_TOTP_REQUIRED_ROLES' name for staff accounts without a clinic
+VERIFY = "verify"  # a confirmed device, and this session has not passed the code step
+ENROL = "enrol"  # TOTP is required for the user's role and they have no confirmed device
+
+
+def totp_required(user: Any) -> bool:
+    """Whether the deployment requires TOTP for this user's role (TOXWATCH_TOTP_REQUIRED_ROLES)."""
+    required = settings.TOXWATCH_TOTP_REQUIRED_ROLES
+    if not required:
+        return False
+    member = staff_member_for(user)
+    return (member.role if member is not None else ADMIN_ROLE) in required
+
+
+def second_step(user: Any) -> str | None:
+    """What a signed-in staff session still owes before it may reach any staff surface (pages,
+    staff API, admin, live stream): None, VERIFY or ENROL."""
+    from django_otp import user_has_device
+
+    verified = getattr(user, "is_verified", None)
+    if callable(verified) and verified():
+        return None
+    if user_has_device(user, confirmed=True):
+        return VERIFY
+    return ENROL if totp_required(user) else None
+
+
+def needs_second_step(user: Any) -> bool:
+    return second_step(user) is not None
+
+
+class StaffSessionAuthentication(SessionAuthentication):
+    """The staff API's sign-in: the dashboard's session, with both steps passed.
+
+    A session that has not passed the second step is refused with 401 ``second_step_required``;
+    no session at all is 401 ``not_authenticated`` (DRF answers 403 when the authentication
+    class names no ``WWW-Authenticate`` challenge)."""
+
+    def authenticate(self, request: Request) -> Any:
+        result = super().authenticate(request)
+        if result is not None and needs_second_step(result[0]):
+            raise exceptions.AuthenticationFailed(code="second_step_required")
+        return result
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Session realm="ToxWatch staff"'

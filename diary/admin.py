@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from diary import services
-from diary.access import staff_member_for
+from diary.access import may_change_records, staff_member_for
 from diary.models import (
     AdviceOverride,
     Clinic,
@@ -28,7 +28,22 @@ from diary.models import (
 )
 
 
-class ClinicScopedAdmin(admin.ModelAdmin):
+class RoleMatrixMixin:
+    """The role matrix (docs/decisions.md D15) in the admin: data managers read and never add,
+    change or delete (baselines drive the hypoxia thresholds, courses the drug's rules), whatever
+    Django permissions they were given. For model admins and inlines alike."""
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return may_change_records(request.user) and super().has_add_permission(request, *args)  # type: ignore[misc]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_change_records(request.user) and super().has_change_permission(request, obj)  # type: ignore[misc]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return may_change_records(request.user) and super().has_delete_permission(request, obj)  # type: ignore[misc]
+
+
+class ClinicScopedAdmin(RoleMatrixMixin, admin.ModelAdmin):
     """Staff who are not superusers see and edit only their own clinic's rows."""
 
     clinic_lookup = "clinic"
@@ -59,7 +74,7 @@ class ClinicScopedAdmin(admin.ModelAdmin):
 
 
 @admin.register(Clinic)
-class ClinicAdmin(admin.ModelAdmin):
+class ClinicAdmin(RoleMatrixMixin, admin.ModelAdmin):
     list_display = ["code", "name", "timezone", "phone_24h"]
     search_fields = ["code", "name"]
 
@@ -78,13 +93,13 @@ class StaffMemberAdmin(ClinicScopedAdmin):
     search_fields = ["user__username"]
 
 
-class TreatmentCourseInline(admin.TabularInline):
+class TreatmentCourseInline(RoleMatrixMixin, admin.TabularInline):
     model = TreatmentCourse
     extra = 0
     fields = ["drug", "dose_level", "schedule", "started_on", "stopped_on", "status"]
 
 
-@admin.action(description="Issue a new enrolment code (shown once)")
+@admin.action(description="Issue a new enrolment code (shown once)", permissions=["change"])
 def issue_code(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Patient]
 ) -> None:
@@ -153,7 +168,7 @@ class PatientAdmin(ClinicScopedAdmin):
         return [*fields, "clinic", *BASELINE_COLUMNS] if obj is not None else fields
 
 
-class InfusionInline(admin.TabularInline):
+class InfusionInline(RoleMatrixMixin, admin.TabularInline):
     model = Infusion
     extra = 0
 
@@ -251,7 +266,7 @@ class DeviceAdmin(ReadOnlyMixin, ClinicScopedAdmin):
     readonly_fields = ["token_hint"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return True  # staff may cut off a lost phone
+        return may_change_records(request.user)  # clinical staff may cut off a lost phone
 
 
 @admin.register(ReminderLog)
@@ -263,7 +278,7 @@ class ReminderLogAdmin(ReadOnlyMixin, ClinicScopedAdmin):
 
 
 @admin.register(InstrumentText)
-class InstrumentTextAdmin(admin.ModelAdmin):
+class InstrumentTextAdmin(RoleMatrixMixin, admin.ModelAdmin):
     """Licensed item wording loaded for the whole installation (load_instrument_texts)."""
 
     list_display = ["instrument", "language", "code", "loaded_at"]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.pagination import CursorPagination
@@ -17,7 +17,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import LOCKED_OUT_MESSAGE, ApiError, flatten_errors
+from config.api import LOCKED_OUT_MESSAGE, ApiError, ScopedRateThrottle, flatten_errors
+from config.schema import AutoSchema
 from diary import advice, catalogue, drugs, questionnaires, reminders, services
 from diary.access import IsPatient, patient_for_request
 from diary.models import DiaryEntry, Patient, QuestionnaireResponse
@@ -46,6 +47,7 @@ from diary.serializers import (
 from diary.tokens import RefreshTokenInvalid, revoke_refresh_token, rotate_refresh_token
 
 ERROR = OpenApiResponse(description="The one error shape: {code, message, fields}.")
+logger = logging.getLogger(__name__)
 
 
 def _django_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
@@ -60,8 +62,6 @@ class AuthView(APIView):
     throttle_scope = "auth"
 
     def get_throttles(self) -> list[Any]:
-        from rest_framework.throttling import ScopedRateThrottle
-
         return [ScopedRateThrottle()]
 
 
@@ -344,12 +344,41 @@ class EntryBatchView(PatientView):
             try:
                 prepared.append((position, validate_entry(raw), {}))
             except serializers.ValidationError as exc:
-                errors = flatten_errors(exc.detail)
-                raw_id = raw.get("id") if isinstance(raw, dict) else None
-                errors["__id__"] = raw_id if isinstance(raw_id, str) else None  # type: ignore[assignment]
-                prepared.append((position, None, errors))
-        results = services.submit_batch(patient=self.patient, entries=prepared)
+                prepared.append((position, None, _invalid(raw, flatten_errors(exc.detail))))
+            except Exception as exc:  # any other failure costs this item only, never the batch
+                # The type only: an exception's message may quote the patient's answers.
+                logger.error("batch item %d not validated: %s", position, type(exc).__name__)
+                prepared.append((position, None, _invalid(raw, dict(UNEXPECTED))))
+        try:
+            results = services.submit_batch(patient=self.patient, entries=prepared)
+        except Exception as exc:
+            # The batch is stored in one transaction, so nothing of it was kept: store each
+            # valid item on its own, and answer `invalid` for the ones that fail again.
+            logger.error("batch not stored together (%s): one by one", type(exc).__name__)
+            results = [self._store_alone(item) for item in prepared]
         return Response({"results": results})
+
+    def _store_alone(
+        self, item: tuple[int, dict[str, Any] | None, dict[str, Any]]
+    ) -> dict[str, Any]:
+        position, data, errors = item
+        try:
+            return services.submit_batch(patient=self.patient, entries=[(0, data, errors)])[0]
+        except Exception as exc:
+            logger.error("batch item %d not stored: %s", position, type(exc).__name__)
+            assert data is not None  # invalid items never raise
+            return {"id": str(data["id"]), "status": "invalid", "errors": dict(UNEXPECTED)}
+
+
+UNEXPECTED = {"": ["This entry could not be stored. Check its answers and send it again."]}
+
+
+def _invalid(raw: Any, errors: dict[str, Any]) -> dict[str, Any]:
+    """The errors of an invalid batch item, with the id it was sent with when that is a short
+    string (echoed in the answer, so the app can match it)."""
+    raw_id = raw.get("id") if isinstance(raw, dict) else None
+    errors["__id__"] = raw_id if isinstance(raw_id, str) and len(raw_id) <= 64 else None
+    return errors
 
 
 # --- questionnaires and devices -------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,25 +27,65 @@ from diary.models import (
     Reporter,
 )
 
+NOT_A_STRING = "Send this as a JSON string."
+
+
+def _wants_string(field: serializers.Field) -> bool:
+    """Text and id fields: DRF would take a number there and store ``str(number)``."""
+    return isinstance(field, serializers.CharField | serializers.UUIDField)
+
+
+def _type_errors(fields: Mapping[str, serializers.Field], data: Mapping[Any, Any]) -> dict:
+    errors: dict[str, list[str]] = {}
+    for name, field in fields.items():
+        if name not in data or field.read_only:
+            continue
+        value = data[name]
+        if value is None:
+            continue  # the field's own allow_null decides
+        if isinstance(field, serializers.ListField) and isinstance(value, list):
+            field, values = field.child, value
+        else:
+            values = [value]
+        if _wants_string(field) and not all(isinstance(item, str) for item in values):
+            errors[name] = [NOT_A_STRING]
+    return errors
+
 
 class StrictSerializer(serializers.Serializer):
-    """Rejects fields it does not know, so nothing a phone sends is silently dropped."""
+    """Rejects fields it does not know, so nothing a phone sends is silently dropped, and takes
+    text and ids only as JSON strings (``"note": 5`` is an error, not the note "5")."""
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):
             unknown = set(data) - set(self.fields)
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+            wrong_type = _type_errors(self.fields, data)
+            if wrong_type:
+                raise serializers.ValidationError(wrong_type)
         return super().to_internal_value(data)
+
+
+# Times a phone or a clinician sends [D]: nothing here predates 2000, and an offset beyond
+# +-15:59 exists nowhere (PostgreSQL refuses it; far dates overflow when moved between zones).
+EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+MAX_UTC_OFFSET = timedelta(hours=15, minutes=59)
 
 
 @extend_schema_field(OpenApiTypes.DATETIME)
 class OffsetDateTimeField(serializers.Field):
-    """An ISO-8601 time that must carry its UTC offset; the offset is kept, not converted."""
+    """An ISO-8601 time that must carry its UTC offset; the offset is kept, not converted.
+
+    Bounded: from 2000-01-01 to at most TOXWATCH_MAX_FUTURE_SKEW ahead of now, with an offset
+    within +-15:59."""
 
     default_error_messages = {
         "invalid": "Enter a date and time such as 2026-11-23T08:30:00+01:00.",
         "naive": "Include the UTC offset, e.g. +01:00 or Z.",
+        "offset": "The UTC offset must be between -15:59 and +15:59.",
+        "too_early": "This time is too far in the past.",
+        "future": "This time is in the future. Check the phone's clock.",
     }
 
     def to_internal_value(self, data: Any) -> datetime:
@@ -60,6 +100,16 @@ class OffsetDateTimeField(serializers.Field):
         assert value is not None
         if timezone.is_naive(value):
             self.fail("naive")
+        offset = value.utcoffset()
+        if offset is None or abs(offset) > MAX_UTC_OFFSET:
+            self.fail("offset")
+        try:
+            if value < EARLIEST_TIME:
+                self.fail("too_early")
+            if value > timezone.now() + settings.TOXWATCH_MAX_FUTURE_SKEW:
+                self.fail("future")
+        except OverflowError:  # a year-1 or year-9999 time compared across offsets
+            self.fail("invalid")
         return value
 
     def to_representation(self, value: datetime) -> str:
@@ -121,7 +171,10 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
+@extend_schema_field({"type": "number", "format": "double"})
 class StrictDecimalField(serializers.DecimalField):
+    """A JSON number (never a string): documented as one, so generated clients send 8.0."""
+
     def to_internal_value(self, data: Any) -> Decimal:
         if isinstance(data, bool) or not isinstance(data, int | float):
             self.fail("invalid")
@@ -190,13 +243,6 @@ class EntryInSerializer(StrictSerializer):
         default=None,
         help_text="The id of an earlier entry of yours that this entry corrects.",
     )
-
-    def validate_recorded_at(self, value: datetime) -> datetime:
-        if value > timezone.now() + settings.TOXWATCH_MAX_FUTURE_SKEW:
-            raise serializers.ValidationError(
-                "This time is in the future. Check the phone's clock."
-            )
-        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs.get("symptoms") and not attrs.get("medications") and not attrs.get("note"):
@@ -468,17 +514,6 @@ class ResponseInSerializer(StrictSerializer):
     )
     completed_at = OffsetDateTimeField(help_text="ISO-8601 with the phone's UTC offset.")
     answers = AnswersField()
-
-    def validate_completed_at(self, value: datetime) -> datetime:
-        # Not a clinical limit [D]: questionnaires did not exist here before 2000, and far
-        # dates cannot be moved to other time zones.
-        if value.year < 2000:
-            raise serializers.ValidationError("This time is too far in the past.")
-        if value > timezone.now() + settings.TOXWATCH_MAX_FUTURE_SKEW:
-            raise serializers.ValidationError(
-                "This time is in the future. Check the phone's clock."
-            )
-        return value
 
 
 @extend_schema_field(

@@ -10,30 +10,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import ApiError
 from diary import grading, services
-from diary.access import patients_visible_to, staff_member_for
+from diary.access import (
+    RECORDING_ROLES,
+    StaffSessionAuthentication,
+    patients_visible_to,
+    staff_member_for,
+)
 from diary.models import (
     BaselineChange,
     ClinicianObservation,
     CoughSeverity,
     Patient,
     SobExertion,
-    StaffRole,
 )
 from diary.serializers import GradeSerializer, OffsetDateTimeField, StrictSerializer
 
-RECORDING_ROLES = {StaffRole.NURSE, StaffRole.ONCOLOGIST}
 ERROR = OpenApiResponse(description="The one error shape: {code, message, fields}.")
 
 
@@ -64,10 +66,8 @@ class ObservationInSerializer(StrictSerializer):
             if term_level:
                 detail["term"] = term_level
             raise serializers.ValidationError(detail)
-        observed_at = attrs.get("observed_at") or timezone.now()
-        if observed_at > timezone.now() + settings.TOXWATCH_MAX_FUTURE_SKEW:
-            raise serializers.ValidationError({"observed_at": ["This time is in the future."]})
-        attrs["observed_at"] = observed_at
+        # OffsetDateTimeField bounds a given time (2000 to 5 minutes ahead, offset +-15:59).
+        attrs["observed_at"] = attrs.get("observed_at") or timezone.now()
         return attrs
 
 
@@ -87,7 +87,7 @@ class ObservationOutSerializer(serializers.ModelSerializer):
 class StaffPatientView(APIView):
     """A staff endpoint about one patient of the caller's clinic (any other: 404)."""
 
-    authentication_classes = [SessionAuthentication]
+    authentication_classes = [StaffSessionAuthentication]
     permission_classes = [IsClinicStaff]
 
     def patient(self, subject_id: str) -> Patient:
@@ -118,14 +118,16 @@ class ObservationsView(StaffPatientView):
         patient = self.patient(subject_id)
         body = ObservationInSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        observation = services.record_observation(
-            patient=patient,
-            term=body.validated_data["term"],
-            inputs=body.validated_data["inputs"],
-            observed_at=body.validated_data["observed_at"],
-            user=request.user,  # type: ignore[arg-type]
-        )
-        return Response(ObservationOutSerializer(observation).data, status=status.HTTP_201_CREATED)
+        with transaction.atomic():  # nothing is kept unless the answer says it was stored
+            observation = services.record_observation(
+                patient=patient,
+                term=body.validated_data["term"],
+                inputs=body.validated_data["inputs"],
+                observed_at=body.validated_data["observed_at"],
+                user=request.user,  # type: ignore[arg-type]
+            )
+            answer = ObservationOutSerializer(observation).data
+        return Response(answer, status=status.HTTP_201_CREATED)
 
 
 # --- baselines (reference §5.2, §5.5; D56) ---------------------------------------------------

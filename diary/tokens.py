@@ -80,3 +80,24 @@ def revoke_refresh_token(*, raw: str) -> None:
         RefreshToken.objects.filter(family=token.family, revoked_at=None).update(
             revoked_at=timezone.now()
         )
+
+
+class SignOutOnPasswordChange:
+    """Listed in AUTH_PASSWORD_VALIDATORS for its ``password_changed`` hook, which Django calls
+    whenever a user's new password is saved (the admin's reset, ``set_password`` and ``save``):
+    the account's refresh tokens stop working, so a phone signed in with the old password is
+    signed out within the access token's 15 minutes. Staff sessions end by themselves (Django
+    checks each session against a hash of the password). It validates nothing."""
+
+    def validate(self, password: str, user: object = None) -> None:
+        return None
+
+    def password_changed(self, password: str, user: object = None) -> None:
+        user_id = getattr(user, "pk", None)
+        if user_id is not None:
+            RefreshToken.objects.filter(user_id=user_id, revoked_at=None).update(
+                revoked_at=timezone.now()
+            )
+
+    def get_help_text(self) -> str:
+        return "Changing the password signs this account out on every other device."

@@ -34,11 +34,13 @@ else
 fi
 # ASGI (uvicorn), not runserver: runserver is WSGI, which cannot stream the live queue's
 # events (docs/decisions.md). Persistent database connections are off under ASGI, as Django
-# asks. DEBUG serves static files through config/asgi.py as runserver did.
+# asks. DEBUG serves static files through config/asgi.py as runserver did. No proxy is in
+# front, so uvicorn must not take the client address from X-Forwarded-For (its default trusts
+# it from 127.0.0.1): anyone could then dodge the sign-in lockout (docs/operations.md).
 addr="${TOXWATCH_ADDR:-127.0.0.1:8000}"
 echo "Patient app: http://${addr}/app/  (enrol DEMO-012 with the code printed above; reminders"
 echo "  need REDIS_URL (beat); on a phone, serve over HTTPS: see docs/operations.md)"
 DJANGO_CONN_MAX_AGE=0 "$BIN/uvicorn" config.asgi:application --host "${addr%:*}" \
-  --port "${addr##*:}" --lifespan off --timeout-graceful-shutdown 3 &
+  --port "${addr##*:}" --lifespan off --timeout-graceful-shutdown 3 --no-proxy-headers &
 pids+=($!)
 wait -n "${pids[@]}"

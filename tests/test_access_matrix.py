@@ -176,6 +176,107 @@ def test_staff_see_only_their_clinics_questionnaire_rows_in_the_admin(world, mod
         assert "admin-scope-token" not in page.content.decode()
 
 
+# --- the admin follows the role matrix (D15): data managers read, never change --------------
+
+ADMIN_MODELS = [
+    "diary.patient",
+    "diary.treatmentcourse",
+    "diary.questionnaireschedule",
+    "diary.adviceoverride",
+    "diary.staffmember",
+    "diary.device",
+    "alerts.expectedamber",
+]
+
+
+def _admin_client(world, role):
+    user = make_staff(world["clinic_a"], role)
+    apps = {label.split(".")[0] for label in ADMIN_MODELS}
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label__in=apps))
+    client = APIClient()
+    client.force_login(user)
+    return client
+
+
+def _patient_form(patient) -> dict[str, Any]:
+    """The admin change form of a patient as posted, with one baseline changed."""
+    return {
+        "subject_id": patient.subject_id,
+        "birth_date": "",
+        "enrolled_on": patient.enrolled_on.isoformat(),
+        "timezone": patient.timezone,
+        "baseline_stools_per_day": 1,
+        "baseline_spo2_rest": 88,  # from 97: would lower the hypoxia alert threshold
+        "baseline_spo2_exertion": 95,
+        "baseline_sob_exertion": "",
+        "baseline_weight_kg": "",
+        "courses-TOTAL_FORMS": 0,
+        "courses-INITIAL_FORMS": 0,
+        "courses-MIN_NUM_FORMS": 0,
+        "courses-MAX_NUM_FORMS": 1000,
+    }
+
+
+@pytest.mark.parametrize("model", ADMIN_MODELS)
+def test_a_data_manager_reads_but_never_changes_in_the_admin(world, model):
+    client = _admin_client(world, StaffRole.DATA_MANAGER)
+    app, name = model.split(".")
+    assert client.get(f"/admin/{app}/{name}/").status_code == 200
+    assert client.get(f"/admin/{app}/{name}/add/").status_code == 403
+
+
+def test_a_data_manager_cannot_change_a_patients_baselines_in_the_admin(world):
+    from diary.models import Patient
+
+    patient = Patient.objects.filter(clinic=world["clinic_a"]).first()
+    assert patient is not None
+    client = _admin_client(world, StaffRole.DATA_MANAGER)
+    url = f"/admin/diary/patient/{patient.pk}/change/"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.content.decode()
+    assert client.post(url, _patient_form(patient)).status_code == 403
+    patient.refresh_from_db()
+    assert patient.baseline_spo2_rest == 97
+
+
+def test_a_data_manager_cannot_change_or_delete_a_treatment_course_in_the_admin(world):
+    from diary.models import Patient
+
+    patient = Patient.objects.filter(clinic=world["clinic_a"]).first()
+    assert patient is not None
+    course = patient.current_course()
+    assert course is not None
+    client = _admin_client(world, StaffRole.DATA_MANAGER)
+    change = f"/admin/diary/treatmentcourse/{course.pk}/change/"
+    assert client.post(change, {"status": "stopped"}).status_code == 403
+    assert (
+        client.post(
+            f"/admin/diary/treatmentcourse/{course.pk}/delete/", {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    course.refresh_from_db()
+    assert course.status != "stopped"
+
+
+@pytest.mark.parametrize("role", [StaffRole.NURSE, StaffRole.ONCOLOGIST])
+def test_clinical_staff_change_baselines_only_through_the_audited_path_not_the_admin(world, role):
+    # Baselines drive the alert thresholds: after enrolment they change only through the audited
+    # service (patient page, staff API; D56), so the admin shows them read-only to everyone.
+    from diary.models import Patient
+
+    patient = Patient.objects.filter(clinic=world["clinic_a"]).first()
+    assert patient is not None
+    before = patient.baseline_spo2_rest
+    client = _admin_client(world, role)
+    url = f"/admin/diary/patient/{patient.pk}/change/"
+    answer = client.post(url, _patient_form(patient))
+    assert answer.status_code in (200, 302, 403), answer.content.decode()[:3000]
+    patient.refresh_from_db()
+    assert patient.baseline_spo2_rest == before != 88
+
+
 # --- staff exports (session sign-in; data managers of the export's clinic only) ----------------
 
 EXPORT_ENDPOINTS = [
@@ -222,14 +323,15 @@ def _staff(world, clinic, role):
 @pytest.mark.parametrize("method,path", EXPORT_ENDPOINTS)
 def test_anonymous_callers_cannot_reach_exports(exports_world, method, path):
     response = _export_call(APIClient(), method, path, exports_world)
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
+    assert response["WWW-Authenticate"].startswith("Session")
 
 
 @pytest.mark.parametrize("method,path", EXPORT_ENDPOINTS)
 def test_patients_cannot_reach_exports(exports_world, method, path):
     response = _export_call(exports_world["owner"], method, path, exports_world)
-    assert response.status_code == 403
+    assert response.status_code == 401  # a patient token is no staff session
 
 
 @pytest.mark.parametrize("role", [StaffRole.NURSE, StaffRole.ONCOLOGIST])

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
-from rest_framework import permissions, serializers, status
-from rest_framework.authentication import SessionAuthentication
+from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,6 +23,8 @@ from clinicians.access import Can, Staff, needs_second_step, staff_for
 from clinicians.exports import services, vocabulary
 from clinicians.exports.models import Export, ExportFormat, ExportStatus
 from config.api import ApiError
+from config.ratelimit import over_limit
+from diary.access import StaffSessionAuthentication
 from diary.serializers import StrictSerializer
 
 ERROR = OpenApiResponse(description="The one error shape: {code, message, fields}.")
@@ -95,7 +97,14 @@ class ExportOutSerializer(serializers.ModelSerializer):
             "download_url",
         ]
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(
+        {
+            "type": "string",
+            "format": "uri-reference",
+            "nullable": True,
+            "description": "A path on this server (null until the file can be downloaded).",
+        }
+    )
     def get_download_url(self, export: Export) -> str | None:
         if not export.is_downloadable():
             return None
@@ -115,7 +124,7 @@ def _export(request: Request, pk: Any) -> Export:
 
 
 class ExportsView(APIView):
-    authentication_classes = [SessionAuthentication]
+    authentication_classes = [StaffSessionAuthentication]
     permission_classes = [CanExport]
 
     @extend_schema(
@@ -128,13 +137,16 @@ class ExportsView(APIView):
 
     @extend_schema(
         request=ExportInSerializer,
-        responses={201: ExportOutSerializer, 400: ERROR, 403: ERROR},
+        responses={201: ExportOutSerializer, 400: ERROR, 403: ERROR, 429: ERROR},
         summary="Request an export of the clinic's data; it runs in the background",
         tags=["staff"],
     )
     def post(self, request: Request) -> Response:
         body = ExportInSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        wait = export_rate_exceeded(request.user)
+        if wait is not None:
+            raise exceptions.Throttled(wait=wait)
         staff: Staff = request.staff  # type: ignore[attr-defined]
         export = services.request_export(
             user=request.user,
@@ -149,7 +161,7 @@ class ExportsView(APIView):
 
 
 class ExportDetailView(APIView):
-    authentication_classes = [SessionAuthentication]
+    authentication_classes = [StaffSessionAuthentication]
     permission_classes = [CanExport]
 
     @extend_schema(
@@ -162,12 +174,13 @@ class ExportDetailView(APIView):
 
 
 class ExportDownloadView(APIView):
-    authentication_classes = [SessionAuthentication]
+    authentication_classes = [StaffSessionAuthentication]
     permission_classes = [CanExport]
 
     @extend_schema(
         responses={
-            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            (200, "application/zip"): OpenApiTypes.BINARY,  # CSV and SDTM-style datasets
+            (200, "application/fhir+json"): OpenApiTypes.OBJECT,  # a FHIR R4 Bundle
             403: ERROR,
             404: ERROR,
             409: ERROR,
@@ -178,6 +191,12 @@ class ExportDownloadView(APIView):
     )
     def get(self, request: Request, pk: Any) -> FileResponse:
         return download(_export(request, pk), request.user)
+
+
+def export_rate_exceeded(user: Any) -> int | None:
+    """None while the user made at most TOXWATCH_EXPORTS_PER_HOUR export requests this hour (the
+    API and the page together), else the seconds to wait."""
+    return over_limit(f"export:{user.pk}", limit=settings.TOXWATCH_EXPORTS_PER_HOUR, period=3600)
 
 
 def download(export: Export, user: Any) -> FileResponse:

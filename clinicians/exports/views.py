@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 
 from clinicians.access import Can, Staff, staff_view
 from clinicians.exports import services
+from clinicians.exports.api import export_rate_exceeded
 from clinicians.exports.forms import ExportForm
 from clinicians.exports.models import Export, ExportStatus
 
@@ -28,6 +29,11 @@ def exports(request: HttpRequest) -> HttpResponse:
     staff: Staff = request.staff  # type: ignore[attr-defined]
     form = ExportForm(request.POST or None)
     if request.method == "POST":
+        wait = export_rate_exceeded(request.user) if form.is_valid() else None
+        if wait is not None:
+            form.add_error(None, f"Too many export requests. Try again in {wait // 60 + 1} min.")
+            context = {"form": form, **_context(staff)}
+            return render(request, "clinicians/exports.html", context, status=429)
         if form.is_valid():
             services.request_export(
                 user=request.user,

@@ -126,7 +126,15 @@ def test_a_nurse_sees_a_red_ild_alert_arrive_live_then_acknowledges_calls_and_re
         assert history.status_code == 200, history.text
         assert {r["alert_level"] for r in history.json()["results"]} == {"green"}
 
-        # The nurse signs in; the queue shows the AMBER alert and is listening.
+        # The nurse signs in; the queue shows the AMBER alert and is listening. Anything the
+        # Content-Security-Policy blocks (inline script or style, eval) is a console error.
+        blocked: list[str] = []
+        page.on(
+            "console",
+            lambda message: (
+                blocked.append(message.text) if "Content Security Policy" in message.text else None
+            ),
+        )
         sign_in(page, NURSE)
         queue = page.locator("#queue")
         rows = queue.locator("tbody tr")
@@ -160,6 +168,7 @@ def test_a_nurse_sees_a_red_ild_alert_arrive_live_then_acknowledges_calls_and_re
     assert navigations == [] and page.url == queue_url
     expect(page).to_have_title(re.compile(r"^\(1\) RED - "))
     expect(page.locator("body")).not_to_contain_text("{#")  # no template source on the page
+    assert blocked == []
     page.screenshot(path=str(artifacts / "queue.png"))
 
     # The alert page: why it fired, then the nurse's actions, each confirmed on the page.
@@ -190,6 +199,8 @@ def test_a_nurse_sees_a_red_ild_alert_arrive_live_then_acknowledges_calls_and_re
     expect(page.locator(".messages")).to_contain_text("Resolved.")
     expect(status_line).to_contain_text("Resolved: drug held")
     ended = timezone.now()
+
+    assert blocked == []  # htmx and the live queue ran under the CSP throughout
 
     # The audit trail shows each step, who did it and when, in order.
     alert.refresh_from_db()
