@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from diary import vocabulary
-from diary.vocabulary import DrugClass
+from diary.vocabulary import CNS_TERMS, DrugClass
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,16 +154,6 @@ REPORT_TERMS: dict[DrugClass, tuple[str, ...]] = {
     ),
 }
 
-CNS_TERMS: tuple[str, ...] = (
-    "headache",
-    "seizure",
-    "confusion",
-    "dizziness",
-    "dysphasia",
-    "muscle_weakness_left_sided",
-    "muscle_weakness_right_sided",
-    "vision_change",
-)
 
 # LV dysfunction check (§5.3) applies to T-DXd and zongertinib.
 HEART_CHECK_DRUGS = vocabulary.HEART_CHECK_DRUGS

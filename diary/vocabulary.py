@@ -95,3 +95,16 @@ DRUG_CLASS: Mapping[str, DrugClass] = {
 # and sevabertinib. The diary asks these questions and the rules alert on the answers.
 HEART_CHECK_DRUGS: frozenset[str] = frozenset({TDXD, ZONGERTINIB})
 LIVER_CHECK_DRUGS: frozenset[str] = frozenset({ZONGERTINIB, SEVABERTINIB})
+
+# The CNS watch terms (reference §5.5): asked of patients with brain metastases (diary.drugs)
+# and spoken for by the CNS alert kind in the patient's advice (alerts.rules.advice).
+CNS_TERMS: tuple[str, ...] = (
+    "headache",
+    "seizure",
+    "confusion",
+    "dizziness",
+    "dysphasia",
+    "muscle_weakness_left_sided",
+    "muscle_weakness_right_sided",
+    "vision_change",
+)

@@ -33,6 +33,7 @@ from diary.vocabulary import (
     AMBER,
     CARDIAC,
     CNS,
+    CNS_TERMS,
     FEVER,
     GI,
     GREEN,
@@ -213,18 +214,7 @@ KIND_TERMS: Mapping[str, frozenset[str]] = {
     GI: frozenset({"diarrhea", "vomiting", "nausea", "dehydration", "abdominal_pain", "anorexia"}),
     LOPERAMIDE: frozenset({"diarrhea"}),
     FEVER: frozenset({"fever", "chills"}),
-    CNS: frozenset(
-        {
-            "headache",
-            "seizure",
-            "confusion",
-            "dizziness",
-            "dysphasia",
-            "muscle_weakness_left_sided",
-            "muscle_weakness_right_sided",
-            "vision_change",
-        }
-    ),
+    CNS: frozenset(CNS_TERMS),
     HEPATIC: frozenset({"liver_symptoms"}),
     CARDIAC: frozenset({"heart_symptoms", "dyspnea"}),
     ADHERENCE: frozenset(),
