@@ -257,6 +257,11 @@ def raise_alerts(
     writes.flush(ctx.now, enqueue_deliveries)
     outcomes = {}
     translate = _translator(ctx.patient)
+    composites = {
+        r.entry_id: [key for key, value in r.composites.items() if value >= 1]
+        for r in reports
+        if r.entry_id in new_ids
+    }
     for entry, results in entries:
         entry_id = str(entry.pk)
         told_kinds = cast(dict[str, LevelName], told.get(entry_id, {}))
@@ -264,7 +269,9 @@ def raise_alerts(
         advice = rules.advise(
             told=told_kinds,
             codes=fired,
-            reported=list(entry.symptoms),
+            # The PRO-CTCAE symptoms of the latest response count in the entry's evaluation
+            # (§5.4), so an item they drove names them rather than the alert kind.
+            reported=[*entry.symptoms, *composites.get(entry_id, [])],
             grades={term: result.grade for term, result in results.items()},
             drug_class=ctx.snapshot["drug_class"],
             phone=ctx.patient.clinic.phone_24h,
@@ -357,7 +364,7 @@ def raise_response_alerts(*, patient: Patient, response: QuestionnaireResponse) 
     advice = rules.advise(
         told=told_kinds,
         codes=codes,
-        reported=[*report.composites, *report.symptoms],
+        reported=[*(k for k, v in report.composites.items() if v >= 1), *report.symptoms],
         grades=report.grades,
         drug_class=ctx.snapshot["drug_class"],
         phone=ctx.patient.clinic.phone_24h,

@@ -282,6 +282,7 @@ def _dyspnea_new_or_worse(snapshot: Snapshot) -> str | None:
 
 @ILD.rule(
     code="ild.amber.sob_composite_up_1",
+    trigger="proctcae.shortness_of_breath",  # the same composite as §5.4's rows: one trigger
     kind="ild",
     level="amber",
     symptom="dyspnea",
@@ -314,6 +315,7 @@ def _new_cough(snapshot: Snapshot) -> str | None:
 
 @ILD.rule(
     code="ild.amber.cough_composite_2",
+    trigger="proctcae.cough",  # the same composite as §5.4's rows: one trigger
     kind="ild",
     level="amber",
     symptom="cough",

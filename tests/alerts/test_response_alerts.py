@@ -279,3 +279,16 @@ def test_the_alert_page_shows_the_questionnaire_and_its_composites_as_evidence()
     assert "PRO-CTCAE questionnaire of" in page
     assert "proctcae.red.tdxd_shortness_of_breath_3" in page
     assert "not CTCAE grades" in page
+
+
+def test_an_entry_told_because_of_a_recent_response_names_its_pro_ctcae_symptom_in_the_advice():
+    # §5.4: the latest response's composites count in a diary entry's evaluation; the advice of
+    # that entry names the PRO-CTCAE symptom that drove the alert kind (§5.8), not the kind.
+    patient, client = enrolled_client(make_clinic(), ZONGERTINIB)
+    answers = answers_for("proctcae_zongertinib", shortness_of_breath=2)
+    assert post_response(client, "proctcae_zongertinib", answers)["alert_level"] == "amber"
+    body = entry_body(symptoms={"fatigue": {"fatigue": False}}, recorded_at=timezone.now())
+    answer = client.post("/api/v1/entries/", body, format="json").json()
+    assert answer["alert_level"] == "amber"
+    terms = {item["term"]: item["level"] for item in answer["advice"]}
+    assert terms == {"shortness_of_breath": "amber"}

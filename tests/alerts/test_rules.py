@@ -1424,3 +1424,17 @@ def test_a_higher_composite_never_lowers_the_overall_level(s: Snapshot, key: str
     composites[key] = min(3, composites.get(key, 0) + up)
     worse = dataclasses.replace(s, current=dataclasses.replace(s.current, composites=composites))
     assert rules.LEVEL_RANK[evaluate(worse).level] >= rules.LEVEL_RANK[evaluate(s).level]
+
+
+def test_a_shortness_of_breath_composite_is_one_trigger_for_the_ild_and_composite_rules() -> None:
+    # §5.2 AMBER 1 ("composite up >= 1 vs baseline") and §5.4 ("composite >= 2, new") read the
+    # same answer: one §5.1 trigger, so a single composite of 2 stays AMBER.
+    evaluation = run(composites={"shortness_of_breath": 2})
+    assert codes(evaluation) == {
+        "ild.amber.sob_composite_up_1",
+        "proctcae.amber.shortness_of_breath_2_new_or_worse",
+    }
+    assert evaluation.level == "amber"
+    cough = run(composites={"cough": 2}, drug=TDXD)
+    assert "ild.amber.cough_composite_2" in codes(cough)
+    assert cough.level == "amber"
