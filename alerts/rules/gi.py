@@ -16,6 +16,7 @@ from alerts.rules.base import (
     SEVERITY,
     Report,
     Snapshot,
+    _answer,
     _celsius_text,
     _composite,
     _day,
@@ -254,6 +255,8 @@ def _vomiting_two_days(snapshot: Snapshot) -> str | None:
     condition="Nausea with oral intake decreased or worse (CTCAE nausea >= G2)",
 )
 def _nausea_intake_decreased(snapshot: Snapshot) -> str | None:
+    if _answer(snapshot.current, "nausea", "nausea") is False:
+        return None  # nausea denied: nothing rests on it (§1.2 denied-symptom rule [D])
     grade = _grade(snapshot.current, "nausea")
     intake = _rank(snapshot.current, "nausea", "oral_intake", ORAL_INTAKE)
     # G2 is "oral intake decreased"; G3 (inadequate, tube feeding, hospital) is at least AMBER.

@@ -1438,3 +1438,12 @@ def test_a_shortness_of_breath_composite_is_one_trigger_for_the_ild_and_composit
     cough = run(composites={"cough": 2}, drug=TDXD)
     assert "ild.amber.cough_composite_2" in codes(cough)
     assert cough.level == "amber"
+
+
+def test_denied_nausea_raises_no_nausea_alert_whatever_the_intake_answer() -> None:
+    # §1.2: no grade above 0 ever rests on a denied symptom, and "nausea with oral intake
+    # decreased" (§5.3 AMBER) needs the nausea.
+    denied = run({"nausea": {"nausea": False, "oral_intake": "inadequate"}})
+    assert "gi.amber.nausea_intake_decreased" not in codes(denied)
+    present = run({"nausea": {"nausea": True, "oral_intake": "decreased"}})
+    assert "gi.amber.nausea_intake_decreased" in codes(present)
