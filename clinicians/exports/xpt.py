@@ -34,7 +34,7 @@ import pyreadstat
 
 from clinicians.exports.sdtmig import Dataset
 
-CHUNK_ROWS = 80 * 100  # a multiple of 80 (see above); 8,000 records: memory stays flat
+CHUNK_ROWS = 80 * 50  # a multiple of 80 (see above); 4,000 records: memory stays flat
 OBS_HEADER = b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!" + b"0" * 30 + b"  "
 NAMESTR_HEADER = b"HEADER RECORD*******NAMESTR HEADER RECORD!!!!!!!"
 
