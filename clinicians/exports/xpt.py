@@ -48,12 +48,12 @@ class CsvWorkFile:
     """A dataset's CSV (header, then one line per record) written to ``path``, noting the
     byte offset where every ``CHUNK_ROWS`` records start: the transport file's chunks."""
 
-    def __init__(self, path: Path, names: Sequence[str], sink_flush_at: int = 1 << 20) -> None:
+    def __init__(self, path: Path, names: Sequence[str], flush_at: int = 1 << 20) -> None:
         self.path = path
         self.handle = path.open("wb")
         self.parts: list[str] = []
         self.size = 0
-        self.flush_at = sink_flush_at
+        self.flush_at = flush_at
         self.writer = csv.writer(self)  # it calls self.write with each rendered line
         self.writer.writerow(names)
         self.flush()
@@ -116,8 +116,8 @@ def chunks(
     dataset: Dataset, work: CsvWorkFile, *, text_only: bool = False
 ) -> Iterator[pd.DataFrame]:
     """The work file's records, ``CHUNK_ROWS`` at a time, as data frames parsed by pandas' C
-    reader: text variables as str ("" when empty), numeric ones as float64 (NaN when empty,
-    parsed as Python's ``float`` does: ``round_trip``), or every variable as text."""
+    reader: text variables as str ("" when empty), numeric ones as float64 (NaN when empty;
+    pandas 3 parses them correctly rounded, as ``float`` does), or every variable as text."""
     numeric = [] if text_only else [v.name for v in dataset.variables if v.numeric]
     dtypes = {v.name: "float64" if v.name in numeric else object for v in dataset.variables}
     with work.path.open("rb") as handle:
@@ -205,11 +205,3 @@ def read(path: Path) -> tuple[list[dict[str, Any]], Any]:
     """A transport file's records (for tests and checks) and pyreadstat's metadata."""
     frame, meta = pyreadstat.read_xport(str(path))
     return frame.to_dict("records"), meta
-
-
-def csv_rows(path: Path) -> Iterator[list[str]]:
-    """A dataset's CSV body (header skipped) as lists of cells."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        next(reader, None)
-        yield from reader
