@@ -166,9 +166,10 @@ def seed(entries: int, patients: int) -> dict[str, Any]:
             cur.execute(
                 "INSERT INTO diary_patient (subject_id, clinic_id, enrolled_on, timezone,"
                 " brain_metastases, renal_impairment, lung_comorbidity, prior_ild,"
-                " enrolled_in_japan, diagnosis_over_4_years, baseline_sob_exertion, created_at)"
-                " VALUES (%s, %s, %s, 'Europe/Paris', false, false, false, false, false, false,"
-                " '', now()) RETURNING id",
+                " enrolled_in_japan, diagnosis_over_4_years, baseline_sob_exertion, created_at,"
+                " baseline_composites, baseline_cough_severity, baseline_neuro, home_oximeter,"
+                " stoma) VALUES (%s, %s, %s, 'Europe/Paris', false, false, false, false, false,"
+                " false, '', now(), '{}', '', '{}', false, false) RETURNING id",
                 (f"BENCH-{n + 1:05d}", clinic_id, FIRST_DAY),
             )
             patient_ids.append(cur.fetchone()[0])  # type: ignore[index]
@@ -195,7 +196,7 @@ def seed(entries: int, patients: int) -> dict[str, Any]:
         entry_columns = (
             "id, patient_id, recorded_at, recorded_offset_minutes, received_at, reporter,"
             " symptoms, loperamide_mg, tki_doses_taken, missed_dose_reason, note, content_hash,"
-            " grade_summary, alert_level"
+            " grade_summary, alert_level, advice"
         )
         with cur.copy(f"COPY diary_diaryentry ({entry_columns}) FROM STDIN") as copy:
             for n, entry_id, recorded, term, answers, grade in diary_rows(entries):
@@ -216,6 +217,7 @@ def seed(entries: int, patients: int) -> dict[str, Any]:
                         "0" * 64,
                         json.dumps({term: grade}),
                         "green",
+                        "{}",
                     )
                 )
         grade_columns = (

@@ -56,7 +56,7 @@ from clinicians.exports.sdtmig import (
     test_for,
 )
 from clinicians.exports.source import Scope, SubjectRecord
-from clinicians.exports.writers import BufferedCsv, Tick, open_zip, text
+from clinicians.exports.writers import Tick, open_zip, text, write_behind
 from diary import grading, instruments
 from diary.models import Clinic
 
@@ -68,32 +68,29 @@ INSUFFICIENT = "INSUFFICIENT ANSWERS"
 
 
 class DatasetFile:
-    """One dataset's CSV, written to a work file while the longest value of each variable is
-    measured (the transport file and define.xml declare those lengths)."""
+    """One dataset's CSV, written to a work file (``xpt.CsvWorkFile``) from which its transport
+    file is then written; the longest value of each variable (the transport file and define.xml
+    declare those lengths) is measured from the work file afterwards."""
 
     def __init__(self, dataset: Dataset, folder: Path) -> None:
         self.dataset = dataset
         self.path = folder / f"{dataset.name}.csv"
-        self.handle = self.path.open("wb")
-        self.out = BufferedCsv(self.handle.write)
-        self.out.writerow(dataset.names)
-        self.lengths = [0] * len(dataset.variables)
-        self.count = 0
+        self.work = xpt.CsvWorkFile(self.path, dataset.names)
         self.seq: Counter[str] = Counter()
+
+    @property
+    def count(self) -> int:
+        return self.work.count
 
     def next_seq(self, subject: str) -> int:
         self.seq[subject] += 1
         return self.seq[subject]
 
     def add(self, row: list[Any]) -> None:
-        cells = [v if v.__class__ is str else text(v) for v in row]
-        self.lengths = list(map(max, self.lengths, map(len, cells)))
-        self.out.writerow(cells)
-        self.count += 1
+        self.work.writerow([v if v.__class__ is str else text(v) for v in row])
 
     def close(self) -> None:
-        self.out.flush()
-        self.handle.close()
+        self.work.close()
 
 
 def write(scope: Scope, path: Path, tick: Tick) -> None:
@@ -112,18 +109,18 @@ def write(scope: Scope, path: Path, tick: Tick) -> None:
             _qs(scope, subjects, files["QS"], files["SUPPQS"], study, tick)
             _fa(scope, subjects, files["FA"], files["RELREC"], study, tick)
             _ae(scope, subjects, files["AE"], files["SUPPAE"], files["RELREC"], study)
+        lengths = {}
         with open_zip(path) as archive:
             for file in files.values():
                 archive.write(file.path, f"{file.dataset.name}.csv")
-                with archive.open(f"{file.dataset.name.lower()}.xpt", "w", force_zip64=True) as raw:
-                    xpt.write(
-                        file.dataset, xpt.csv_rows(file.path), file.lengths, raw, workdir=folder
-                    )
+                measured = xpt.measure(file.dataset, file.work)
+                with (
+                    archive.open(f"{file.dataset.name.lower()}.xpt", "w", force_zip64=True) as raw,
+                    write_behind(raw.write) as sink,
+                ):
+                    xpt.write_file(file.dataset, file.work, measured, sink, workdir=folder)
                 file.path.unlink()
-            lengths = {
-                name: dict(zip(f.dataset.names, f.lengths, strict=True))
-                for name, f in files.items()
-            }
+                lengths[file.dataset.name] = dict(zip(file.dataset.names, measured, strict=True))
             counts = {name: f.count for name, f in files.items()}
             archive.writestr(
                 "define.xml", define.build(study=study, lengths=lengths, counts=counts)
