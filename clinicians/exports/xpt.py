@@ -14,7 +14,7 @@ for byte what one pyreadstat call would write.
 
 The records come from the dataset's CSV work file (``CsvWorkFile``), which notes where each
 chunk starts; each chunk is parsed by pandas' C reader straight into the data frame pyreadstat
-takes (D70), and ``measure`` gives the longest value of each variable from the same chunks, for
+takes (D72), and ``measure`` gives the longest value of each variable from the same chunks, for
 the transport file's layout and define.xml.
 """
 

@@ -465,7 +465,7 @@ def test_a_chunk_whose_layout_differs_stops_the_file_instead_of_corrupting_it(
 
 
 def _transport_file_as_before_d70(dataset, csv_path: Path, workdir: Path) -> bytes:
-    """The transport file as the writer made it before D70: every CSV row read back by the csv
+    """The transport file as the writer made it before D72: every CSV row read back by the csv
     module, each variable's length measured from the cells, chunks of 4,000 records built as
     pandas object and float64 columns, one pyreadstat call each, the records joined."""
     import pandas as pd
