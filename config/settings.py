@@ -64,6 +64,8 @@ TOXWATCH_PROXY_COUNT = int(os.environ.get("TOXWATCH_PROXY_COUNT", "0"))
 MIDDLEWARE = [
     # First: every later layer and every log line sees the one client address (config.client).
     "config.client.client_address_middleware",
+    # A database outage answers 503 with Retry-After and one log line (config.outage, D68).
+    "config.outage.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy (SECURE_CSP) on every answer, Permissions-Policy, no-store.
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -84,7 +86,10 @@ MIDDLEWARE = [
 if PRODUCTION:
     # Static files straight from the app server (before the headers: they may be cached); in
     # development the ASGI static handler serves them.
-    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -260,12 +265,16 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Cache ----------------------------------------------------------------------------------
+# Throttle counts and rate-limit windows only, never the truth: on Redis with short timeouts,
+# answering as an empty cache while Redis is down or frozen (config.cache, D66). Its own URL
+# when given (a Redis apart from the broker's), else the broker's.
+TOXWATCH_CACHE_URL = os.environ.get("TOXWATCH_CACHE_URL", REDIS_URL)
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-if REDIS_URL:
+if TOXWATCH_CACHE_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "BACKEND": "config.cache.DegradingRedisCache",
+            "LOCATION": TOXWATCH_CACHE_URL,
         }
     }
 
