@@ -244,12 +244,22 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The worker and beat try to reconnect to a lost broker at most this many seconds apart (kombu's
+# default grows to 30 s): a broker that returns is used again within seconds (config.celery, D69).
+TOXWATCH_BROKER_RECONNECT_MAX = float(os.environ.get("TOXWATCH_BROKER_RECONNECT_MAX", "2"))
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     # Re-send notifications the broker never got (issue: "a beat sweeper re-sends what is
     # undelivered after 2 minutes").
     "sweep-outbox": {"task": "alerts.tasks.sweep_outbox_task", "schedule": 60.0},
+    # Enqueue at once what the broker refused during an outage (D69), and the worker's
+    # heartbeat that /healthz reads (D71).
+    "drain-outbox": {
+        "task": "alerts.tasks.drain_outbox_task",
+        "schedule": float(os.environ.get("TOXWATCH_DRAIN_SECONDS", "5")),
+        "options": {"expires": 30},
+    },
     # Escalate alerts not acknowledged by their due time (RED 1 h, AMBER 24 h).
     "escalate-overdue": {"task": "alerts.tasks.escalate_overdue_task", "schedule": 60.0},
     # Re-ask alerted symptoms until they resolve (issue: follow-up task).

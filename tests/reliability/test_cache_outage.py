@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from tests.helpers import PASSWORD, enroll, entry_body, make_clinic
+from tests.helpers import PASSWORD, enroll, entry_body, make_clinic, response_body
 
 pytestmark = pytest.mark.django_db
 
@@ -69,8 +69,8 @@ def timed(call: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def journey(clinic_code: str) -> list[Any]:
-    """Enrol, sign in, refresh, post one RED entry and a batch, list and read: what the patient
-    is told at each step (ids, tokens and times left out)."""
+    """Enrol, sign in, refresh, post one RED entry and a batch, list and read, answer a
+    questionnaire: what the patient is told at each step (ids, tokens and times left out)."""
     from diary.models import Clinic
 
     patient, code = enroll(Clinic.objects.get(code=clinic_code), "trastuzumab_deruxtecan")
@@ -111,6 +111,10 @@ def journey(clinic_code: str) -> list[Any]:
     seen += [listed.status_code, len(listed.json()["results"])]
     detail = timed(client.get, f"/api/v1/entries/{red['id']}/")
     seen += [detail.status_code, detail.json()["alert_level"], detail.json()["advice"]]
+    answered = timed(
+        client.post, "/api/v1/questionnaires/responses/", response_body(), format="json"
+    )
+    seen.append(answered.status_code)
     return seen
 
 
