@@ -100,3 +100,44 @@ def test_acceptance_is_recorded_over_a_database_blip_without_a_second_send(
     notification.refresh_from_db()
     assert notification.sent_at is not None and notification.attempts == 1
     assert sends == [str(notification.pk)]
+
+
+def test_after_a_refused_publish_the_broker_is_skipped_for_a_few_seconds(
+    tasks_in_process: None, monkeypatch: Any
+) -> None:
+    """With Redis frozen each publish waits out the broker's timeout: only the first request
+    of a few seconds pays it; the others mark their rows for the drain at once."""
+    calls: list[int] = []
+
+    def frozen(pk: int) -> None:
+        calls.append(pk)
+        raise TimeoutError("broker frozen")
+
+    monkeypatch.setattr(deliver_notification_task, "delay", frozen)
+    assert delivery.enqueue_deliveries([101, 102]) == []
+    assert delivery.enqueue_deliveries([103]) == []
+    assert calls == [101]  # tried once, then skipped
+    monkeypatch.setattr(delivery, "_broker_down_until", 0.0)  # the pause is over
+    assert delivery.enqueue_deliveries([104]) == []
+    assert calls == [101, 104]
+
+
+def test_the_worker_and_beat_retry_a_lost_broker_every_two_seconds_at_most() -> None:
+    import kombu.connection
+
+    from config.celery import reconnect_promptly
+
+    connection = kombu.connection.Connection
+    original = connection.ensure_connection
+    seen: dict[str, Any] = {}
+
+    def record(self: Any, *args: Any, **options: Any) -> None:
+        seen.update(options)
+
+    connection.ensure_connection = record  # type: ignore[method-assign,assignment]
+    try:
+        reconnect_promptly()  # what worker_init and beat_init run
+        connection("memory://").ensure_connection(None, 100)
+    finally:
+        connection.ensure_connection = original  # type: ignore[method-assign]
+    assert seen == {"interval_start": 2, "interval_step": 2, "interval_max": 2.0}
