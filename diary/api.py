@@ -29,6 +29,7 @@ from config.api import (
 from config.schema import AutoSchema
 from diary import advice, catalogue, drugs, questionnaires, reminders, services
 from diary.access import IsPatient, patient_for_request
+from diary.errors import StoreConflict
 from diary.models import DiaryEntry, Patient, QuestionnaireResponse
 from diary.serializers import (
     BatchInSerializer,
@@ -317,7 +318,7 @@ class EntryListCreateView(PatientView, generics.GenericAPIView):
             raise ApiError(
                 code="invalid", message="Check the highlighted answers.", fields=_django_errors(exc)
             ) from None
-        except services.StoreConflict:
+        except StoreConflict:
             raise Unavailable("busy", RETRY_AFTER_BUSY) from None
         entry = submitted.entry  # carries its current grades and advice: no re-read
         return Response(
@@ -361,7 +362,7 @@ class EntryBatchView(PatientView):
                 prepared.append((position, None, _invalid(raw, dict(UNEXPECTED))))
         try:
             results = services.submit_batch(patient=self.patient, entries=prepared)
-        except services.StoreConflict:
+        except StoreConflict:
             raise Unavailable("busy", RETRY_AFTER_BUSY) from None
         except Exception as exc:
             if database_unavailable(exc):
@@ -378,7 +379,7 @@ class EntryBatchView(PatientView):
         position, data, errors = item
         try:
             return services.submit_batch(patient=self.patient, entries=[(0, data, errors)])[0]
-        except services.StoreConflict:
+        except StoreConflict:
             raise Unavailable("busy", RETRY_AFTER_BUSY) from None
         except Exception as exc:
             if database_unavailable(exc):
@@ -509,6 +510,8 @@ class ResponseListCreateView(PatientView, generics.GenericAPIView):
             raise ApiError(
                 code="invalid", message="Check the highlighted answers.", fields=_django_errors(exc)
             ) from None
+        except StoreConflict:
+            raise Unavailable("busy", RETRY_AFTER_BUSY) from None
         return Response(
             ResponseOutSerializer(submitted.response).data,
             status=status.HTTP_201_CREATED if submitted.created else status.HTTP_200_OK,

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from diary import drugs, grading, questionnaires
+from diary.errors import StoreConflict, constraint_name
 from diary.evaluation import evaluate_entries
 from diary.models import (
     RISK_FACTOR_FIELDS,
@@ -54,21 +55,6 @@ class EnrollmentError(Exception):
 
 class IdConflict(Exception):
     """The entry id is already stored with a different body."""
-
-
-class StoreConflict(Exception):
-    """Storing lost to a concurrent write on a constraint other than the entry's id, twice:
-    nothing was stored, and sending the same entry again is safe (D67). ``constraint`` names
-    the constraint when the database says (PostgreSQL)."""
-
-    def __init__(self, constraint: str) -> None:
-        super().__init__(constraint)
-        self.constraint = constraint
-
-
-def constraint_name(exc: IntegrityError) -> str:
-    diag = getattr(exc.__cause__, "diag", None)
-    return str(getattr(diag, "constraint_name", None) or "unknown")
 
 
 # --- enrolment ------------------------------------------------------------------------------

@@ -116,3 +116,24 @@ def test_a_violation_lost_once_is_retried_and_stored(
     assert response.status_code == 201, response.content
     assert response.json()["alert_level"] == "red"
     assert DiaryEntry.objects.filter(patient=patient).count() == 1
+
+
+def test_a_questionnaire_response_that_violates_another_constraint_answers_503_busy(
+    tasks_in_process: None, monkeypatch: Any
+) -> None:
+    from diary import questionnaires
+    from diary.models import QuestionnaireResponse
+    from tests.alerts.test_response_alerts import answers_for
+    from tests.helpers import response_body
+
+    _, client = enrolled_client(make_clinic(), "zongertinib")
+
+    def violate(*args: Any, **kwargs: Any) -> None:
+        raise IntegrityError("one_open_followup_per_patient_code")
+
+    monkeypatch.setattr(questionnaires, "evaluate_response", violate)
+    body = response_body("proctcae_zongertinib", answers_for("proctcae_zongertinib"))
+    response = client.post("/api/v1/questionnaires/responses/", body, format="json")
+    assert response.status_code == 503, response.content
+    assert (response.json()["code"], response["Retry-After"]) == ("busy", "1")
+    assert not QuestionnaireResponse.objects.exists()
