@@ -74,7 +74,7 @@ class Writes:
     # Report ids that are PRO-CTCAE responses, not entries: their evidence links the response.
     response_ids: set[str] = field(default_factory=set)
 
-    def flush(self, now: datetime, enqueue: Callable[[list[int]], None]) -> None:
+    def flush(self, now: datetime, enqueue: Callable[[list[int]], object]) -> None:
         if self.evidence:
             AlertEvidence.objects.bulk_create(self.evidence)
         if self.events:

@@ -1,14 +1,18 @@
 """Notification delivery: the outbox rows' way out, and the escalation of overdue alerts.
 
 Outbox rows are written in the transaction that raises or changes an alert and enqueued only
-after commit; a worker claims each row with a conditional UPDATE and sends it once; the beat
-sweeper re-sends anything the broker never got. Which channels tell whom at each level is data
-in alerts.rules (combination).
+after commit; a worker claims each row with a conditional UPDATE, writing the attempt before it
+calls the backend with the notification's idempotency key, and records the acceptance at once;
+rows the broker refused are marked and drained within seconds of its return (D69), and the
+beat sweeper re-sends anything else still undelivered after 2 minutes. Delivery is
+at-least-once, made idempotent per channel where the channel allows (D70). Which channels
+tell whom at each level is data in alerts.rules (combination).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -51,21 +55,67 @@ def queue_notifications(
         transaction.on_commit(lambda: enqueue_deliveries(ids), robust=True)
 
 
-def enqueue_deliveries(ids: Iterable[int]) -> None:
-    """Hand deliveries to Celery. A broker outage only delays them: the sweeper retries."""
+# After a refused publish the broker is not tried again for this long in this process: with
+# Redis frozen, only one request in that time waits out the broker's timeout (issue 12) [D].
+SKIP_BROKER_AFTER_FAILURE = 5.0
+_broker_down_until = 0.0
+
+
+def enqueue_deliveries(ids: Iterable[int]) -> list[int]:
+    """Hand deliveries to Celery; returns the ids the broker took. A broker outage only delays
+    them: the rows it refused are marked ``enqueue_failed``, and the outbox drain (every few
+    seconds, and when a worker starts) enqueues them as soon as the broker is back (D69)."""
+    global _broker_down_until
     from alerts.tasks import deliver_notification_task
 
     pending = list(ids)
     for index, pk in enumerate(pending):
         try:
+            if time.monotonic() < _broker_down_until:
+                raise ConnectionError("broker failed moments ago")  # no second timeout
             deliver_notification_task.delay(pk)
-        except Exception:  # broker down: the rows stay in the outbox for the sweeper
+        except Exception:  # broker down: the rows stay in the outbox, marked for the drain
+            _broker_down_until = time.monotonic() + SKIP_BROKER_AFTER_FAILURE
+            refused = pending[index:]
             logger.warning(
-                "broker unavailable; %s notifications left for the sweeper (first id %s)",
-                len(pending) - index,
+                "broker unavailable; %s notifications marked for the outbox drain (first id %s)",
+                len(refused),
                 pk,
             )
-            return
+            try:
+                Notification.objects.filter(pk__in=refused).update(enqueue_failed=True)
+            except Exception as exc:  # the database too: the 2-minute sweeper still finds them
+                logger.warning("could not mark notifications for the drain: %s", type(exc).__name__)
+            return pending[:index]
+    return pending
+
+
+# The drain's heartbeat row (alerts.models.Heartbeat): /healthz reads it (D71).
+HEARTBEAT = "outbox-drain"
+
+
+def drain_outbox() -> int:
+    """Enqueue the notifications whose enqueue failed (the broker was down after their commit),
+    at once rather than after the sweeper's 2 minutes, and record the worker's heartbeat. Runs
+    on a worker every few seconds (beat) and when a worker starts; returns how many it sent."""
+    from alerts.models import Heartbeat
+
+    _broker_is_back()
+    now = timezone.now()
+    Heartbeat.objects.update_or_create(name=HEARTBEAT, defaults={"seen_at": now})
+    ids = list(
+        Notification.objects.undelivered()
+        .filter(enqueue_failed=True)
+        .filter(Q(claimed_at=None) | Q(claimed_at__lt=now - RESEND_AFTER))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:500]
+    )
+    if not ids:
+        return 0
+    taken = enqueue_deliveries(ids)
+    Notification.objects.filter(pk__in=taken).update(enqueue_failed=False)
+    logger.info("outbox drain: %s notifications enqueued after a broker outage", len(taken))
+    return len(taken)
 
 
 def deliver_notification(*, notification_id: int) -> bool:
@@ -78,10 +128,11 @@ def deliver_notification(*, notification_id: int) -> bool:
     from alerts.notify import backend_for
 
     now = timezone.now()
+    # The attempt is written (and committed: no transaction here) before the backend is called.
     claimed = (
         Notification.objects.filter(pk=notification_id, sent_at=None, failed_at=None)
         .filter(Q(claimed_at=None) | Q(claimed_at__lt=now - RESEND_AFTER))
-        .update(claimed_at=now, attempts=F("attempts") + 1)
+        .update(claimed_at=now, attempted_at=now, attempts=F("attempts") + 1)
     )
     if claimed != 1:
         return False
@@ -103,12 +154,49 @@ def deliver_notification(*, notification_id: int) -> bool:
             type(exc).__name__,
         )
         raise
-    Notification.objects.filter(pk=notification_id).update(sent_at=timezone.now())
+    _record_sent(notification_id)
     return True
+
+
+# Recording "the provider accepted it" is retried this long on a database error before the
+# task gives up (and the notification is sent again, with the same key, after the lease) [D].
+RECORD_SENT_FOR = 10.0
+
+
+def _record_sent(notification_id: int) -> None:
+    """Write ``sent_at`` at once after the backend returned; on a database error, retry for a
+    few seconds (a reconnect) rather than leave a sent message to be sent again (D70)."""
+    from django.db import DatabaseError, close_old_connections
+
+    deadline = time.monotonic() + RECORD_SENT_FOR
+    delay = 0.1
+    while True:
+        try:
+            Notification.objects.filter(pk=notification_id).update(sent_at=timezone.now())
+            return
+        except DatabaseError as exc:
+            if time.monotonic() + delay > deadline:
+                logger.warning(
+                    "notification_id=%s sent but not recorded (%s): it will be sent again "
+                    "with the same key after the lease",
+                    notification_id,
+                    type(exc).__name__,
+                )
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+            close_old_connections()
+
+
+def _broker_is_back() -> None:
+    """The drain and the sweep come through the broker (beat): it is up, so try it again."""
+    global _broker_down_until
+    _broker_down_until = 0.0
 
 
 def sweep_outbox() -> int:
     """Re-enqueue notifications still undelivered after 2 minutes; returns how many."""
+    _broker_is_back()
     now = timezone.now()
     ids = list(
         Notification.objects.stale(RESEND_AFTER)

@@ -16,12 +16,15 @@ ids, the level and what happened, never patient data.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from functools import partial
 
 import redis
 from django.conf import settings
 from django.db import connections, transaction
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from alerts.models import AlertEvent, DashboardPush, EventType
 
@@ -96,15 +99,28 @@ def announce(push: DashboardPush) -> None:
         )
 
 
+# After a failed announcement, none is tried for this long (the streams poll meanwhile): a
+# request that raised several alerts waits out one timeout, not one per push (issue 12) [D].
+SKIP_AFTER_FAILURE = 5.0
+_down_until = 0.0
+
+
 def _publish(*, channel: str, push_id: int) -> None:
+    global _down_until
+    if time.monotonic() < _down_until:
+        return
     try:
         _client(settings.REDIS_URL).publish(channel, str(push_id))
     except redis.RedisError as exc:
+        _down_until = time.monotonic() + SKIP_AFTER_FAILURE
         logger.warning("live push not announced push_id=%s: %s", push_id, type(exc).__name__)
 
 
 def _client(url: str) -> redis.Redis:
-    # Fail fast: a nurse's action or a delivery task must never wait on a Redis outage.
+    # Fail fast: a nurse's action or a delivery task must never wait on a Redis outage (no
+    # retries: redis-py's default would wait out the timeout four times).
     if url not in _clients:
-        _clients[url] = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        _clients[url] = redis.Redis.from_url(
+            url, socket_connect_timeout=1, socket_timeout=1, retry=Retry(NoBackoff(), 0)
+        )
     return _clients[url]

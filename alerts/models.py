@@ -396,6 +396,12 @@ class Notification(models.Model):
     failed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=200, blank=True)
+    # The broker refused its task after commit (Redis down): the outbox drain (every few
+    # seconds) enqueues it again as soon as the broker is back, without the 2-minute wait (D69).
+    enqueue_failed = models.BooleanField(default=False)
+    # The worker is about to call the backend (written and committed before the call): a send
+    # that may have happened, for the sweeper and the backends' idempotency keys (D70).
+    attempted_at = models.DateTimeField(null=True, blank=True)
 
     objects = NotificationQuerySet.as_manager()
 
@@ -406,7 +412,14 @@ class Notification(models.Model):
                 fields=["alert", "channel", "reason", "level"], name="one_notification_per_cause"
             )
         ]
-        indexes = [models.Index(fields=["sent_at", "created_at"], name="outbox_pending")]
+        indexes = [
+            models.Index(fields=["sent_at", "created_at"], name="outbox_pending"),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(enqueue_failed=True, sent_at=None),
+                name="outbox_enqueue_failed",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel} {self.reason} for alert {self.alert_id}"
@@ -434,3 +447,14 @@ class DashboardPush(models.Model):
 
     def __str__(self) -> str:
         return f"push {self.key}"
+
+
+class Heartbeat(models.Model):
+    """When a Celery worker last ran the outbox drain (beat sends it every few seconds): the
+    database's record that a worker and beat are alive, read by /healthz (D71)."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} seen {self.seen_at:%Y-%m-%d %H:%M:%S}"

@@ -375,10 +375,10 @@ def raise_response_alerts(*, patient: Patient, response: QuestionnaireResponse) 
 
 
 def _context_sql() -> str:
-    """The patient's lock with what the pipeline needs to know first: whether any expected-AMBER
-    marking may run (ExpectedAmber not ended, until > now), whether any follow-up is open
-    (FollowUp.objects.open), the current course (Patient.current_course: the newest not
-    discontinued, by start date then id), whether the clinic reworded any advice
+    """What the pipeline needs to know first, read once the patient's lock is held: whether any
+    expected-AMBER marking may run (ExpectedAmber not ended, until > now), whether any
+    follow-up is open (FollowUp.objects.open), the current course (Patient.current_course: the
+    newest not discontinued, by start date then id), whether the clinic reworded any advice
     (AdviceOverride), whether a clinician ever recorded a low neutrophil count or febrile
     neutropenia (§5.3), and the scores and completion time of the patient's latest PRO-CTCAE
     responses completed since a given time (the drug's item set and the CNS set, §5.4). Plain
@@ -418,10 +418,11 @@ def _context_sql() -> str:
 
 
 _CONTEXT_SQL = _context_sql()
+_LOCK_SQL = f"SELECT 1 FROM {Patient._meta.db_table} WHERE id = %s FOR UPDATE"
 
 
 def _load_context(patient: Patient, composites_since: datetime | None = None) -> AlertContext:
-    """Lock the patient and read what the rules need about them. The lock query also tells
+    """Lock the patient, then read what the rules need about them. The context query tells
     whether a clinician declared any level expected and whether any follow-up is open (EXISTS
     subqueries), so the usual patient, with neither, costs no query for them, and it reads the
     latest PRO-CTCAE composites completed since ``composites_since`` (none without it)."""
@@ -429,12 +430,17 @@ def _load_context(patient: Patient, composites_since: datetime | None = None) ->
     adapt = connection.ops.adapt_datetimefield_value
     # A time after every response: no composites are read.
     since = adapt(composites_since or now + timedelta(days=1))
-    # Alert evaluation is serialised per patient: two requests never open two alerts.
     with connection.cursor() as cursor:
-        cursor.execute(
-            _CONTEXT_SQL + (" FOR UPDATE" if connection.features.has_select_for_update else ""),
-            [adapt(now), since, since, since, since, patient.pk],
-        )
+        if connection.features.has_select_for_update:
+            # Alert evaluation is serialised per patient: two requests never open two alerts.
+            # The lock is a statement of its own, before the read: under READ COMMITTED a
+            # statement's subqueries see the snapshot taken when it began, before any lock wait,
+            # so a lock taken by the context read itself would hide what the lock holder just
+            # committed (its follow-ups, its expected markings) and the insert after it would
+            # violate one_open_followup_per_patient_code (issue 12, D67). SQLite takes the
+            # database's write lock at BEGIN (IMMEDIATE) instead.
+            cursor.execute(_LOCK_SQL, [patient.pk])
+        cursor.execute(_CONTEXT_SQL, [adapt(now), since, since, since, since, patient.pk])
         (
             has_expected,
             has_followups,

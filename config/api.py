@@ -8,18 +8,22 @@ with nested serializer errors flattened to dotted paths such as
 from __future__ import annotations
 
 import json
+import logging
 import math
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, parsers, status, throttling
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.client import client_address
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MESSAGES = {
     "invalid": "Check the highlighted answers.",
@@ -34,7 +38,14 @@ DEFAULT_MESSAGES = {
     "throttled": "Too many requests. Try again in a moment.",
     "too_large": "The request body is too large.",
     "second_step_required": "Finish signing in with the code from your authenticator app.",
+    "unavailable": "ToxWatch is briefly unavailable. Try again in a moment.",
+    "busy": "This could not be stored just now. Send it again in a moment.",
 }
+
+# Seconds a client should wait before retrying after a 503 [D]: the database unreachable, or a
+# write that lost a race it cannot win by itself (D68).
+RETRY_AFTER_UNAVAILABLE = 5
+RETRY_AFTER_BUSY = 1
 
 # Deeper than any body the API accepts (a batch of entries is 5 levels): a limit well below
 # Python's recursion limit, so neither the parser nor a serializer ever recurses far [D].
@@ -65,6 +76,25 @@ class ScopedRateThrottle(throttling.ScopedRateThrottle):
 
     def get_ident(self, request: Any) -> str:
         return client_address(request)
+
+
+class Unavailable(ApiError):
+    """503 with Retry-After (DRF sets the header from ``wait``): nothing was stored, and the same
+    request may be sent again (entries and responses are idempotent by their ids)."""
+
+    def __init__(self, code: str = "unavailable", wait: int = RETRY_AFTER_UNAVAILABLE) -> None:
+        super().__init__(
+            code=code,
+            message=DEFAULT_MESSAGES[code],
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+        self.wait = wait
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The database cannot be reached or dropped the connection (not a bug in a query: those
+    are ProgrammingError, DataError or IntegrityError)."""
+    return isinstance(exc, OperationalError | InterfaceError)
 
 
 class TooLarge(exceptions.APIException):
@@ -163,11 +193,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
         exc = TooLarge()
+    elif database_unavailable(exc):
+        # One line, no traceback: an outage is not a bug, and every request would log one.
+        logger.warning("database unavailable: %s; answered 503", type(exc).__name__)
+        exc = Unavailable()
 
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # an unexpected error: Django answers 500 and logs it
 
+    if isinstance(exc, Unavailable):
+        response._has_been_logged = True  # type: ignore[attr-defined]  # logged above or by the caller
     if isinstance(exc, ApiError):
         response.data = error_body(exc.error_code, exc.message, exc.fields)
     elif isinstance(exc, exceptions.ValidationError):

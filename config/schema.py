@@ -40,6 +40,8 @@ ERROR_DESCRIPTIONS = {
     "413": "The body is too large (`too_large`).",
     "415": "The body is not JSON (`unsupported_media_type`).",
     "429": "Too many requests (`throttled`, or `locked_out` after failed sign-ins).",
+    "503": "Briefly unavailable: the database is unreachable (`unavailable`) or a write lost a "
+    "race (`busy`); nothing was stored. Send the same request again after `Retry-After` seconds.",
 }
 
 
@@ -57,6 +59,7 @@ class AutoSchema(openapi.AutoSchema):
             codes |= {"401", "403"}
         if view.get_throttles():
             codes.add("429")
+        codes.add("503")  # any view, while the database is unreachable (D68)
         return sorted(codes)
 
     def _map_basic_serializer(self, serializer: Any, direction: Any) -> dict[str, Any]:

@@ -64,6 +64,8 @@ TOXWATCH_PROXY_COUNT = int(os.environ.get("TOXWATCH_PROXY_COUNT", "0"))
 MIDDLEWARE = [
     # First: every later layer and every log line sees the one client address (config.client).
     "config.client.client_address_middleware",
+    # A database outage answers 503 with Retry-After and one log line (config.outage, D68).
+    "config.outage.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy (SECURE_CSP) on every answer, Permissions-Policy, no-store.
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -84,7 +86,10 @@ MIDDLEWARE = [
 if PRODUCTION:
     # Static files straight from the app server (before the headers: they may be cached); in
     # development the ASGI static handler serves them.
-    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -239,12 +244,22 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The worker and beat try to reconnect to a lost broker at most this many seconds apart (kombu's
+# default grows to 30 s): a broker that returns is used again within seconds (config.celery, D69).
+TOXWATCH_BROKER_RECONNECT_MAX = float(os.environ.get("TOXWATCH_BROKER_RECONNECT_MAX", "2"))
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     # Re-send notifications the broker never got (issue: "a beat sweeper re-sends what is
     # undelivered after 2 minutes").
     "sweep-outbox": {"task": "alerts.tasks.sweep_outbox_task", "schedule": 60.0},
+    # Enqueue at once what the broker refused during an outage (D69), and the worker's
+    # heartbeat that /healthz reads (D71).
+    "drain-outbox": {
+        "task": "alerts.tasks.drain_outbox_task",
+        "schedule": float(os.environ.get("TOXWATCH_DRAIN_SECONDS", "5")),
+        "options": {"expires": 30},
+    },
     # Escalate alerts not acknowledged by their due time (RED 1 h, AMBER 24 h).
     "escalate-overdue": {"task": "alerts.tasks.escalate_overdue_task", "schedule": 60.0},
     # Re-ask alerted symptoms until they resolve (issue: follow-up task).
@@ -260,12 +275,16 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Cache ----------------------------------------------------------------------------------
+# Throttle counts and rate-limit windows only, never the truth: on Redis with short timeouts,
+# answering as an empty cache while Redis is down or frozen (config.cache, D66). Its own URL
+# when given (a Redis apart from the broker's), else the broker's.
+TOXWATCH_CACHE_URL = os.environ.get("TOXWATCH_CACHE_URL", REDIS_URL)
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-if REDIS_URL:
+if TOXWATCH_CACHE_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "BACKEND": "config.cache.DegradingRedisCache",
+            "LOCATION": TOXWATCH_CACHE_URL,
         }
     }
 

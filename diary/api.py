@@ -17,10 +17,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import LOCKED_OUT_MESSAGE, ApiError, ScopedRateThrottle, flatten_errors
+from config.api import (
+    LOCKED_OUT_MESSAGE,
+    RETRY_AFTER_BUSY,
+    ApiError,
+    ScopedRateThrottle,
+    Unavailable,
+    database_unavailable,
+    flatten_errors,
+)
 from config.schema import AutoSchema
 from diary import advice, catalogue, drugs, questionnaires, reminders, services
 from diary.access import IsPatient, patient_for_request
+from diary.errors import StoreConflict
 from diary.models import DiaryEntry, Patient, QuestionnaireResponse
 from diary.serializers import (
     BatchInSerializer,
@@ -309,6 +318,8 @@ class EntryListCreateView(PatientView, generics.GenericAPIView):
             raise ApiError(
                 code="invalid", message="Check the highlighted answers.", fields=_django_errors(exc)
             ) from None
+        except StoreConflict:
+            raise Unavailable("busy", RETRY_AFTER_BUSY) from None
         entry = submitted.entry  # carries its current grades and advice: no re-read
         return Response(
             EntryOutSerializer(entry).data,
@@ -351,7 +362,11 @@ class EntryBatchView(PatientView):
                 prepared.append((position, None, _invalid(raw, dict(UNEXPECTED))))
         try:
             results = services.submit_batch(patient=self.patient, entries=prepared)
+        except StoreConflict:
+            raise Unavailable("busy", RETRY_AFTER_BUSY) from None
         except Exception as exc:
+            if database_unavailable(exc):
+                raise  # 503: nothing stored, and one by one would fail the same way
             # The batch is stored in one transaction, so nothing of it was kept: store each
             # valid item on its own, and answer `invalid` for the ones that fail again.
             logger.error("batch not stored together (%s): one by one", type(exc).__name__)
@@ -364,7 +379,11 @@ class EntryBatchView(PatientView):
         position, data, errors = item
         try:
             return services.submit_batch(patient=self.patient, entries=[(0, data, errors)])[0]
+        except StoreConflict:
+            raise Unavailable("busy", RETRY_AFTER_BUSY) from None
         except Exception as exc:
+            if database_unavailable(exc):
+                raise  # 503 for the batch: never "invalid" for an entry the phone must keep
             logger.error("batch item %d not stored: %s", position, type(exc).__name__)
             assert data is not None  # invalid items never raise
             return {"id": str(data["id"]), "status": "invalid", "errors": dict(UNEXPECTED)}
@@ -491,6 +510,8 @@ class ResponseListCreateView(PatientView, generics.GenericAPIView):
             raise ApiError(
                 code="invalid", message="Check the highlighted answers.", fields=_django_errors(exc)
             ) from None
+        except StoreConflict:
+            raise Unavailable("busy", RETRY_AFTER_BUSY) from None
         return Response(
             ResponseOutSerializer(submitted.response).data,
             status=status.HTTP_201_CREATED if submitted.created else status.HTTP_200_OK,

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from diary import instruments
+from diary.errors import StoreConflict, constraint_name
 from diary.evaluation import evaluate_response
 from diary.instruments import Cadence, Instrument, Occasion
 from diary.models import (
@@ -364,11 +365,13 @@ def submit_response(*, patient: Patient, data: Mapping[str, Any]) -> Submitted:
                 QuestionnaireResponse.objects.filter(pk=response.pk).update(
                     alert_level=response.alert_level, advice=response.advice
                 )
-    except IntegrityError:
+    except IntegrityError as exc:
         # The same id stored a moment ago by a racing request: answer as a replay.
         stored = QuestionnaireResponse.objects.filter(pk=data["id"]).first()
-        if stored is None:
-            raise
+        if stored is None:  # another constraint: "send it again", never a 500 (D67)
+            name = constraint_name(exc)
+            logger.warning("questionnaire response not stored: constraint %s violated", name)
+            raise StoreConflict(name) from exc
         return _replay(stored, patient, digest)
     logger.info(
         "questionnaire response stored response_id=%s patient_id=%s instrument=%s",

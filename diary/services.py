@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from diary import drugs, grading, questionnaires
+from diary.errors import StoreConflict, constraint_name
 from diary.evaluation import evaluate_entries
 from diary.models import (
     RISK_FACTOR_FIELDS,
@@ -301,7 +302,9 @@ def submit_entry(*, patient: Patient, data: dict[str, Any]) -> Submitted:
     return outcome
 
 
-def _store(patient: Patient, items: Sequence[dict[str, Any]]) -> list[Submitted | Exception]:
+def _store(
+    patient: Patient, items: Sequence[dict[str, Any]], *, retried: bool = False
+) -> list[Submitted | Exception]:
     """Store validated entries of one patient in one transaction; one outcome per item.
 
     Replays and conflicts are sorted out with one query; the new entries and their grades are
@@ -356,7 +359,17 @@ def _store(patient: Patient, items: Sequence[dict[str, Any]]) -> list[Submitted 
     if new:
         try:
             _insert(patient, list(new.values()))
-        except IntegrityError:
+        except IntegrityError as exc:
+            if not DiaryEntry.objects.filter(pk__in=list(new)).exists():
+                # Not an id stored meanwhile: another constraint (the pipeline's, such as one
+                # open follow-up per code) lost a race the patient's lock should have prevented.
+                # Once more from the start; then a clear "send it again", never a 500.
+                name = constraint_name(exc)
+                if retried:
+                    logger.warning("entries not stored: constraint %s violated twice", name)
+                    raise StoreConflict(name) from exc
+                logger.warning("entries not stored: constraint %s violated; retrying", name)
+                return _store(patient, items, retried=True)
             if len(items) == 1:
                 # The same id stored a moment ago by a racing request: answer as a replay.
                 existing = DiaryEntry.objects.filter(pk=items[0]["id"]).first()

@@ -41,6 +41,11 @@ def _fast_and_isolated(settings, request):  # type: ignore[no-untyped-def]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     from django.core.cache import cache
 
+    from alerts import delivery, live
+
+    # A broker or live-announcement failure in one test must not make the next skip them.
+    delivery._broker_down_until = 0.0
+    live._down_until = 0.0
     cache.clear()
     yield
     cache.clear()

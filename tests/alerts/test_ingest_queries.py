@@ -24,6 +24,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ENTRIES = "/api/v1/entries/"
 BATCH = "/api/v1/entries/batch/"
 CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+# PostgreSQL takes the patient's lock in a statement of its own before the context read, so
+# that the read sees what a request that held the lock committed (D67); SQLite locks at BEGIN.
+LOCK = 1 if connection.vendor == "postgresql" else 0
 
 
 @pytest.fixture(autouse=True)
@@ -51,7 +54,7 @@ def test_a_green_entry_costs_at_most_seven_queries(tdxd):
     _, client = tdxd
     response, sql = counted(client, ENTRIES, entry_body(symptoms={"fever": {"temp_c": 36.8}}))
     assert response.json()["alert_level"] == "green"
-    assert len(sql) <= 7, "\n".join(sql)
+    assert len(sql) <= 7 + LOCK, "\n".join(sql)
 
 
 def test_a_late_green_entry_reads_no_evidence_when_nothing_fires_again(tdxd):
@@ -75,7 +78,7 @@ def test_a_late_green_entry_reads_no_evidence_when_nothing_fires_again(tdxd):
     response, sql = counted(client, ENTRIES, late)
     assert response.json()["alert_level"] == "green"
     assert not [s for s in sql if "alerts_alertevidence" in s], "\n".join(sql)
-    assert len(sql) <= 8, "\n".join(sql)  # as a green entry, plus the open follow-ups
+    assert len(sql) <= 8 + LOCK, "\n".join(sql)  # as a green entry, plus the open follow-ups
 
 
 def test_a_late_entry_adds_no_evidence_twice_to_a_later_one(tdxd):
@@ -112,7 +115,7 @@ def test_an_entry_opening_a_red_alert_writes_each_kind_of_row_in_one_statement(t
     ):
         assert inserts.count(table) == 1, (table, inserts)
     assert Notification.objects.filter(alert__patient=patient, sent_at__isnull=False).count() == 3
-    assert len(sql) <= 25, "\n".join(sql)
+    assert len(sql) <= 25 + LOCK, "\n".join(sql)
 
 
 def test_new_evidence_on_an_open_alert_costs_no_query_per_rule(tdxd):
@@ -127,7 +130,7 @@ def test_new_evidence_on_an_open_alert_costs_no_query_per_rule(tdxd):
     assert AlertEvidence.objects.filter(alert=alert).count() >= 2
     assert AlertEvent.objects.count() == events + 1  # "evidence", pushed live after commit
     assert DashboardPush.objects.filter(alert=alert, reason="evidence").count() == 1
-    assert len(sql) <= 15, "\n".join(sql)
+    assert len(sql) <= 15 + LOCK, "\n".join(sql)
 
 
 def test_a_batch_of_100_costs_a_constant_number_of_queries(tdxd):
@@ -150,8 +153,8 @@ def test_a_batch_of_100_costs_a_constant_number_of_queries(tdxd):
     before_commit = sql[
         : next(i for i, s in enumerate(sql) if s.startswith('UPDATE "diary_diaryentry"')) + 1
     ]
-    assert len(before_commit) <= 15, "\n".join(before_commit)
-    assert len(sql) <= 29, "\n".join(sql)
+    assert len(before_commit) <= 15 + LOCK, "\n".join(before_commit)
+    assert len(sql) <= 29 + LOCK, "\n".join(sql)
 
 
 def test_each_change_of_a_batch_is_pushed_live_once(tdxd):
@@ -190,4 +193,4 @@ def test_a_green_proctcae_response_costs_at_most_eleven_queries():
     response, sql = counted(client, "/api/v1/questionnaires/responses/", body)
     assert response.json()["alert_level"] == "green"
     assert response.json()["advice_summary"]["level"] == "green"
-    assert len(sql) <= 11, "\n".join(sql)
+    assert len(sql) <= 11 + LOCK, "\n".join(sql)

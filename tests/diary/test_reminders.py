@@ -271,6 +271,9 @@ def test_push_payloads_have_the_shape_fcm_and_apns_expect(clinic):
     assert fcm["message"]["android"]["collapse_key"] == "questionnaires"
     headers, body = push.apns_payload(device, message, key="k1")
     assert headers["apns-collapse-id"] == "questionnaires"
+    # A stable id per key (D70): every attempt of one push carries the same apns-id.
+    assert headers["apns-id"] == push.apns_payload(device, message, key="k1")[0]["apns-id"]
+    assert headers["apns-id"] != push.apns_payload(device, message, key="k2")[0]["apns-id"]
     assert body["aps"]["alert"]["title"] == "ToxWatch"
 
 

@@ -105,6 +105,15 @@ def tail(path: Path, lines: int = 40) -> str:
         return ""
 
 
+def forget_outage() -> None:
+    """This process skips the broker and the live announcements for a few seconds after they
+    failed (alerts.delivery, alerts.live): once the test has restarted Redis, it need not wait."""
+    from alerts import delivery, live
+
+    delivery._broker_down_until = 0.0
+    live._down_until = 0.0
+
+
 class RedisServer:
     """A throwaway redis-server: no persistence, so stopping it loses what it held."""
 
@@ -127,6 +136,7 @@ class RedisServer:
         argv += ["--dir", str(self.workdir)]
         self.process = _start(argv, env=None, log=self.log)
         wait_until(self.is_up, what=f"redis-server on port {self.port}\n{tail(self.log)}")
+        forget_outage()
 
     def stop(self) -> None:
         _end(self.process, signal.SIGTERM)
