@@ -18,11 +18,12 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## Migrate, seed the demo clinic DEMO, print the logins, and serve on http://127.0.0.1:8000
-## (the patient app on http://127.0.0.1:8000/app/).
+## (the patient app on http://127.0.0.1:8000/app/). Another address: make run ADDR=0.0.0.0:8080
+ADDR ?= $(or $(TOXWATCH_ADDR),127.0.0.1:8000)
 run: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
-	@bash scripts/serve.sh
+	TOXWATCH_ADDR=$(ADDR) $(BIN)/python manage.py seed_demo
+	@TOXWATCH_ADDR=$(ADDR) bash scripts/serve.sh
 
 ## The whole suite (SQLite, tasks in-process). .ci/run also runs it on PostgreSQL and Redis.
 test: install
@@ -56,7 +57,9 @@ schema-check:
 screenshots: install
 	TOXWATCH_BROWSER=1 $(BIN)/python -m pytest tests/browser -q
 	cp test-artifacts/browser/queue.png test-artifacts/browser/alert.png \
-		test-artifacts/browser/patient.png test-artifacts/browser/app-*.png docs/screenshots/
+		test-artifacts/browser/patient.png test-artifacts/browser/app-*.png \
+		test-artifacts/browser/patient-768.png test-artifacts/browser/exports-768.png \
+		docs/screenshots/
 
 ## Re-extract the patient texts (diary: catalogue, pushes; patientapp: the app's strings; alerts:
 ## the advice after a report, alerts/rules/advice.py) into

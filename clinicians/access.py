@@ -37,6 +37,13 @@ class Can(StrEnum):
     EXPORT = "export"  # trial exports
 
 
+# What a 403 page tells a member whose role lacks the capability (config.views.forbidden).
+DENIED: dict[Can, str] = {
+    Can.TRIAGE: "Acting on alerts is for nurses and oncologists. Ask one of them to do it.",
+    Can.PROGRAMME: "The programme view is not part of your role.",
+    Can.EXPORT: "Exports are for data managers. Ask your clinic's data manager for one.",
+}
+
 # The role matrix (decision in docs/decisions.md). Clinical staff act on alerts; data managers
 # read, see the programme and export, but never change an alert.
 ROLE_CAPABILITIES: dict[str, frozenset[Can]] = {
@@ -126,9 +133,10 @@ def staff_view(
             staff = staff_for(request)
             if staff is None:
                 return render(request, "clinicians/no_clinic.html", status=403)
-            if not staff.can(capability):
-                raise PermissionDenied(f"Your role may not {capability}.")
+            # Set before the role check: the friendly 403 page shows the dashboard's menu.
             request.staff = staff  # type: ignore[attr-defined]
+            if not staff.can(capability):
+                raise PermissionDenied(DENIED.get(capability, "Your role may not open this page."))
             # Times on staff pages are the clinic's local time.
             with timezone.override(zoneinfo.ZoneInfo(staff.clinic.timezone)):
                 return view(request, *args, **kwargs)

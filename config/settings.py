@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    # Swagger UI and ReDoc served from the package, never a CDN (issue 15).
+    "drf_spectacular_sidecar",
     "axes",
     "django_htmx",
     "django_otp",
@@ -64,6 +66,8 @@ TOXWATCH_PROXY_COUNT = int(os.environ.get("TOXWATCH_PROXY_COUNT", "0"))
 MIDDLEWARE = [
     # First: every later layer and every log line sees the one client address (config.client).
     "config.client.client_address_middleware",
+    # One access line per request, whatever answers it (config.requestlog).
+    "config.requestlog.request_log_middleware",
     # A database outage answers 503 with Retry-After and one log line (config.outage, D68).
     "config.outage.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -71,7 +75,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "config.headers.security_headers",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    # Django's, but a POST without its trailing slash is a 404 naming the address, not a 500.
+    "config.requestlog.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): whether this session passed the TOTP second step.
@@ -94,6 +99,9 @@ if PRODUCTION:
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
+
+# A failed CSRF check: JSON in the error shape under /api/, the dashboard's page elsewhere.
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 
 TEMPLATES = [
     {
@@ -222,6 +230,9 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"AlertLevelEnum": "diary.models.AlertLevel"},
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Celery ---------------------------------------------------------------------------------
@@ -342,7 +353,10 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"client": {"()": "config.client.ClientAddressFilter"}},
+    "filters": {
+        "client": {"()": "config.client.ClientAddressFilter"},
+        "tracebacks_only": {"()": "config.logfilters.DropExpected"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s client=%(client)s %(message)s"}
     },
@@ -352,6 +366,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # The access line (toxwatch.request) reports every answer once; django.request only
+        # adds the traceback of an unhandled exception.
+        "django.request": {"filters": ["tracebacks_only"]},
         "axes": {"level": "WARNING"},
     },
 }

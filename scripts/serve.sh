@@ -36,11 +36,20 @@ fi
 # events (docs/decisions.md). Persistent database connections are off under ASGI, as Django
 # asks. DEBUG serves static files through config/asgi.py as runserver did. No proxy is in
 # front, so uvicorn must not take the client address from X-Forwarded-For (its default trusts
-# it from 127.0.0.1): anyone could then dodge the sign-in lockout (docs/operations.md).
+# it from 127.0.0.1): anyone could then dodge the sign-in lockout (docs/operations.md). Its
+# access log is off: Django writes the one line per request (config.requestlog).
 addr="${TOXWATCH_ADDR:-127.0.0.1:8000}"
-echo "Patient app: http://${addr}/app/  (enrol DEMO-012 with the code printed above; reminders"
+host="${addr%:*}"
+# Django answers only the host names it knows (DJANGO_ALLOWED_HOSTS): a specific address given
+# here is added to the local ones unless the variable is set.
+case "$host" in
+  0.0.0.0|"::"|"[::]") host=127.0.0.1 ;;
+  localhost|127.0.0.1|"[::1]") ;;
+  *) export DJANGO_ALLOWED_HOSTS="${DJANGO_ALLOWED_HOSTS:-localhost,127.0.0.1,[::1],${host}}" ;;
+esac
+echo "Patient app: http://${host}:${addr##*:}/app/  (enrol DEMO-012 with the code printed above; reminders"
 echo "  need REDIS_URL (beat); on a phone, serve over HTTPS: see docs/operations.md)"
 DJANGO_CONN_MAX_AGE=0 "$BIN/uvicorn" config.asgi:application --host "${addr%:*}" \
-  --port "${addr##*:}" --lifespan off --timeout-graceful-shutdown 3 --no-proxy-headers &
+  --port "${addr##*:}" --lifespan off --timeout-graceful-shutdown 3 --no-proxy-headers --no-access-log &
 pids+=($!)
 wait -n "${pids[@]}"

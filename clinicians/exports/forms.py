@@ -15,9 +15,14 @@ class ExportForm(forms.Form):
     format = forms.ChoiceField(
         label="Format", choices=ExportFormat.choices, widget=forms.RadioSelect, initial="csv"
     )
-    date_from = forms.DateField(label="First day", widget=forms.DateInput(attrs={"type": "date"}))
+    # <input type="date"> takes only YYYY-MM-DD: a value in the locale's format ("01/12/2026") is
+    # dropped by the browser and the first request failed as "required" (issue 15).
+    date_from = forms.DateField(
+        label="First day", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     date_to = forms.DateField(
-        label="Last day (included)", widget=forms.DateInput(attrs={"type": "date"})
+        label="Last day (included)",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     instruments = forms.MultipleChoiceField(
         label="Sources",

@@ -81,6 +81,15 @@ class Export(models.Model):
         return Path(settings.TOXWATCH_EXPORT_DIR) / self.file_name
 
     @property
+    def source_names(self) -> list[str]:
+        """The sources by their names ("EORTC QLQ-C30", not ``qlq_c30``), from the same
+        instrument definitions as the export form; the part before a parenthesis."""
+        from clinicians.exports.vocabulary import instrument_choices
+
+        names = dict(instrument_choices())
+        return [names.get(code, code).split(" (")[0] for code in self.instruments]
+
+    @property
     def progress_percent(self) -> int:
         if self.status == ExportStatus.DONE:
             return 100

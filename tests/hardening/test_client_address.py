@@ -139,11 +139,11 @@ def test_log_lines_written_during_a_request_carry_the_client_address(settings, c
 
     settings.TOXWATCH_PROXY_COUNT = 1
     caplog.handler.addFilter(ClientAddressFilter())
-    with caplog.at_level(logging.WARNING, logger="django.request"):
+    with caplog.at_level(logging.INFO, logger="toxwatch.request"):
         APIClient().get(
             "/api/v1/no-such-page/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.7"
         )
-    records = [r for r in caplog.records if r.name == "django.request"]
+    records = [r for r in caplog.records if r.name == "toxwatch.request"]
     assert records
     assert {r.client for r in records} == {"198.51.100.7"}  # type: ignore[attr-defined]
 

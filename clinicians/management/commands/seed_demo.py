@@ -7,6 +7,7 @@ Refused in production: the demo logins have published passwords.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -180,6 +181,18 @@ def plausible_answers(
         steps = round(badness * (high - low))
         answers[item.code] = high - steps if high - low >= 6 else low + steps
     return answers
+
+
+def base_url() -> str:
+    """Where `make run` serves (TOXWATCH_ADDR, as scripts/serve.sh reads it), as a browser opens
+    it: an address that listens everywhere (0.0.0.0, ::) opens as 127.0.0.1."""
+    addr = os.environ.get("TOXWATCH_ADDR", "").strip() or "127.0.0.1:8000"
+    host, _, port = addr.rpartition(":")
+    if not host:
+        host, port = addr, "8000"
+    if host in {"0.0.0.0", "::", "[::]"}:
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
 
 
 class Command(BaseCommand):
@@ -384,18 +397,25 @@ class Command(BaseCommand):
     def print_logins(self, created: bool) -> None:
         clinic = Clinic.objects.get(code=DEMO_CODE)
         out = self.stdout.write
+        site = base_url()
         out("")
         out(f"Demo clinic {clinic.code}: {clinic.name}" + (" (seeded now)" if created else ""))
-        out(
-            "  Staff dashboard: http://127.0.0.1:8000/staff/  (admin: http://127.0.0.1:8000/admin/)"
-        )
+        out(f"  Staff dashboard: {site}/staff/  (admin: {site}/admin/)")
         out(f"    nurse / {STAFF_PASSWORD}        (nurse, clinic DEMO)")
         out(f"    oncologist / {STAFF_PASSWORD}   (oncologist, clinic DEMO)")
         out(f"    datamanager / {STAFF_PASSWORD}  (data manager, clinic DEMO)")
         out(f"    admin / {STAFF_PASSWORD}        (superuser)")
-        out("  Mobile API: http://127.0.0.1:8000/api/v1/  docs: http://127.0.0.1:8000/api/v1/docs/")
+        out(f"  Patient app: {site}/app/")
+        out(f"  Mobile API: {site}/api/v1/  docs: {site}/api/v1/docs/")
         out(f"    patients DEMO-001 ... DEMO-011 / {PATIENT_PASSWORD}  (POST /api/v1/auth/token/)")
-        waiting = Patient.objects.filter(clinic=clinic, user__isnull=True).first()
+        # Only the demo's own waiting patient: a patient enrolled by hand in DEMO keeps the code
+        # they were given (issuing a code ends the earlier ones).
+        demo_ids = [story.subject_id for story in STORIES if not story.redeemed]
+        waiting = (
+            Patient.objects.filter(clinic=clinic, subject_id__in=demo_ids, user__isnull=True)
+            .order_by("subject_id")
+            .first()
+        )
         if waiting is not None:
             code = services.issue_enrollment_code(patient=waiting)
             out(
@@ -403,5 +423,5 @@ class Command(BaseCommand):
                 f'with {{"code": "{code}", "password": "<8+ characters>"}}'
             )
         out("    more patients: python manage.py enroll_patient --clinic DEMO --drug zongertinib")
-        out("  Health: http://127.0.0.1:8000/healthz")
+        out(f"  Health: {site}/healthz")
         out("")
