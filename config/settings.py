@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "config.client.client_address_middleware",
     # One access line per request, whatever answers it (config.requestlog).
     "config.requestlog.request_log_middleware",
+    # A NUL character in the path (404) or query string (400): PostgreSQL text cannot hold one.
+    "config.nul.reject_nul_middleware",
     # A database outage answers 503 with Retry-After and one log line (config.outage, D68).
     "config.outage.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import EMPTY_VALUES, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -252,6 +252,21 @@ class Patient(models.Model):
 
     def __str__(self) -> str:
         return self.subject_id
+
+    def clean(self) -> None:
+        # Django runs a field's validators only on non-empty values: [] or "" would pass
+        # them and be stored, and every later read of the baselines would break. An empty
+        # baseline is {} and nothing else.
+        errors = {}
+        for name, check in (
+            ("baseline_neuro", neuro_baseline_errors),
+            ("baseline_composites", composite_baseline_errors),
+        ):
+            value = getattr(self, name)
+            if value in EMPTY_VALUES and not isinstance(value, dict):
+                errors[name] = check(value)
+        if errors:
+            raise ValidationError(errors)
 
     def age_on(self, day: date) -> int | None:
         if self.birth_date is None:
