@@ -23,7 +23,9 @@ def _index(identity: PatientIdentity, contact: Contact) -> None:
     NameToken.objects.bulk_create(NameToken(identity=identity, digest=d) for d in sorted(tokens))
 
 
-def save_contact(*, patient: Patient, contact: Contact, user: Any) -> PatientIdentity:
+def save_contact(
+    *, patient: Patient, contact: Contact, user: Any, screen: str = "enrol"
+) -> PatientIdentity:
     """Store (or replace) a patient's identity, encrypted and indexed; audited as a change."""
     with transaction.atomic():
         identity, _ = PatientIdentity.objects.select_for_update().get_or_create(
@@ -35,7 +37,7 @@ def save_contact(*, patient: Patient, contact: Contact, user: Any) -> PatientIde
         identity.save()
         if user is not None:
             AuditEvent.objects.create(
-                user=user, patient=patient, action=Action.CHANGED, screen="enrol"
+                user=user, patient=patient, action=Action.CHANGED, screen=screen
             )
     return identity
 
