@@ -161,4 +161,4 @@ def test_a_day_of_use_shows_the_identity_only_on_the_care_teams_screens(
     assert "/staff/patients/" in logged and "patient enrolled" in logged
     assert leaks(logged) == []
     assert task_calls and leaks("\n".join(task_calls)) == []
-    assert mail.outbox and all(not leaks(m.subject + m.body) for m in mail.outbox)
+    assert mail.outbox and all(not leaks(f"{m.subject} {m.body}") for m in mail.outbox)
