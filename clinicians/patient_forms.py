@@ -61,7 +61,8 @@ def _risk_factor_choices() -> list[tuple[str, str]]:
     for name in RISK_FACTOR_FIELDS:
         field = Patient._meta.get_field(name)
         assert isinstance(field, models.Field)
-        labels.append((name, str(field.verbose_name).capitalize()))
+        label = str(field.verbose_name)
+        labels.append((name, label[:1].upper() + label[1:]))
     return labels
 
 

@@ -171,19 +171,15 @@ def qr_svg(data: str) -> str:
 
 def _show_code(request: HttpRequest, patient: Patient, code: str, *, new: bool) -> HttpResponse:
     link = app_link(request, code)
-    return render(
-        request,
-        "clinicians/patient_code.html",
-        {
-            "patient": patient,
-            "code": code,
-            "link": link,
-            "qr": qr_svg(link),
-            "new_patient": new,
-            "expires_at": timezone.now() + _lifetime(),
-            "nav": "patients",
-        },
+    context = _code_context(patient)
+    context.update(
+        code=code,
+        link=link,
+        qr=qr_svg(link),
+        new_patient=new,
+        expires_at=timezone.now() + _lifetime(),
     )
+    return render(request, "clinicians/patient_code.html", context)
 
 
 def _lifetime() -> timedelta:

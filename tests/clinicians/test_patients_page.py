@@ -205,6 +205,7 @@ def test_a_nurse_enrols_a_patient_and_is_shown_the_code_and_its_qr_which_the_app
     code = shown_code(html)
     assert 'src="data:image/svg+xml;base64,' in html
     assert f"/app/#code={code}" in html
+    assert "Waiting, until" in html  # the codes issued, this one among them
     patient = Patient.objects.get(clinic=clinic)
     assert patient.baseline_sob_exertion == "moderate"
     assert patient.baseline_cough_severity == "mild"

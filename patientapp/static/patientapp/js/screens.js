@@ -80,7 +80,7 @@ export function welcome(app) {
   const linked = linkedCode(location.hash);
   if (linked) {
     code.value = linked;
-    history.replaceState(null, "", location.pathname + location.search);
+    window.history.replaceState(null, "", location.pathname + location.search);
   }
   const video = h("video", { class: "scanner", playsinline: true, muted: true, hidden: true, "aria-hidden": "true" });
   const scanButton = canScan()
