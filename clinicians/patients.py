@@ -25,6 +25,9 @@ from django.utils import timezone
 from alerts.models import ACTIVE_STATUSES, Alert, Level, _current_drug
 from clinicians.access import Can, Staff, staff_view
 from clinicians.patient_forms import (
+    ALERTS_AMBER,
+    ALERTS_NONE,
+    ALERTS_RED,
     DIARY_MOST,
     DIARY_MOST_FROM,
     DIARY_NONE,
@@ -73,15 +76,15 @@ def _filtered(staff: Staff, form: PatientFilterForm, since: Any) -> Any:
         patients = patients.alias(current_drug=_current_drug("pk")).filter(
             current_drug=data["drug"]
         )
-    match data.get("alerts"):
-        case "red":
-            patients = patients.filter(_open_alert(Level.RED))
-        case "amber":
-            patients = patients.filter(_open_alert(Level.AMBER)).exclude(_open_alert(Level.RED))
-        case "none":
-            patients = patients.exclude(
-                Exists(Alert.objects.filter(patient=OuterRef("pk"), status__in=ACTIVE_STATUSES))
-            )
+    alerts = data.get("alerts")
+    if alerts == ALERTS_RED:
+        patients = patients.filter(_open_alert(Level.RED))
+    elif alerts == ALERTS_AMBER:
+        patients = patients.filter(_open_alert(Level.AMBER)).exclude(_open_alert(Level.RED))
+    elif alerts == ALERTS_NONE:
+        patients = patients.exclude(
+            Exists(Alert.objects.filter(patient=OuterRef("pk"), status__in=ACTIVE_STATUSES))
+        )
     diary = data.get("diary")
     if diary:
         patients = patients.alias(recent=_entries_since(since))
