@@ -88,6 +88,7 @@ bench: install
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/patient_page.py
+	$(BIN)/python bench/patient_list.py
 	$(BIN)/python bench/outage.py
 
 clean:
