@@ -260,6 +260,19 @@ def test_a_data_manager_cannot_enrol(clinic):
     assert not Patient.objects.exists()
 
 
+def test_the_patient_page_links_contact_details_and_code_for_nurses_only(clinic, nurse):
+    patient, _ = enroll(clinic)
+    links = [
+        f'href="/staff/patients/{patient.subject_id}/contact/"',
+        f'href="/staff/patients/{patient.subject_id}/code/"',
+    ]
+    page = staff_client(nurse).get(f"/staff/patients/{patient.subject_id}/").content.decode()
+    assert all(link in page for link in links)
+    manager = make_staff(clinic, StaffRole.DATA_MANAGER)
+    page = staff_client(manager).get(f"/staff/patients/{patient.subject_id}/").content.decode()
+    assert not any(link in page for link in links)
+
+
 # --- the app code: re-issue and revoke --------------------------------------------------------
 
 

@@ -446,6 +446,7 @@ class Command(BaseCommand):
         out("")
         out(f"Demo clinic {clinic.code}: {clinic.name}" + (" (seeded now)" if created else ""))
         out(f"  Staff dashboard: {site}/staff/  (admin: {site}/admin/)")
+        out(f"  Patients, search and enrolment: {site}/staff/patients/")
         out(f"    nurse / {STAFF_PASSWORD}        (nurse, clinic DEMO)")
         out(f"    oncologist / {STAFF_PASSWORD}   (oncologist, clinic DEMO)")
         out(f"    datamanager / {STAFF_PASSWORD}  (data manager, clinic DEMO)")
