@@ -17,6 +17,7 @@ from diary.models import Patient
 from identity.models import AuditEvent, Contact
 from identity.services import save_contact
 from tests.browser.server import AppServer
+from tests.browser.test_patient_app import assert_accessible
 from tests.browser.test_triage import sign_in
 from tests.helpers import PASSWORD, enroll, make_alert, make_clinic, make_staff, record_entry
 
@@ -81,6 +82,7 @@ def test_the_alert_page_shows_who_to_call_with_a_tel_link(
         < page.get_by_role("heading", name="Why it fired").bounding_box()["y"]
     )
     page.screenshot(path=str(artifacts / "calling.png"))
+    assert_accessible(page, "alert page with calling details")
     assert AuditEvent.objects.filter(patient=patient, screen="alert").count() == 1
 
 
@@ -105,6 +107,7 @@ def test_a_nurse_enrols_a_patient_and_the_app_redeems_the_code_from_the_qr_link(
     page.get_by_label("Home pulse oximeter").check()
     page.get_by_label("Lung comorbidity").check()
     page.screenshot(path=str(artifacts / "enrol.png"), full_page=True)
+    assert_accessible(page, "enrolment form")
     page.get_by_role("button", name="Enrol and show the app code").click()
 
     expect(page.get_by_role("heading", name="Enrolled. Give the patient this code")).to_be_visible()
@@ -114,6 +117,7 @@ def test_a_nurse_enrols_a_patient_and_the_app_redeems_the_code_from_the_qr_link(
     link = page.locator(".app-link").inner_text().strip()
     assert link == f"{app.url}/app/#code={code}"
     page.screenshot(path=str(artifacts / "enrol-code.png"))
+    assert_accessible(page, "app code")
     patient = Patient.objects.get(clinic__code="WARD")
     assert patient.baseline_cough_severity == "mild" and patient.lung_comorbidity
 
@@ -160,6 +164,7 @@ def test_a_nurse_finds_a_patient_by_name_in_the_patient_list(
     rows = page.locator("table.patients tbody tr")
     expect(rows).to_have_count(4)
     page.screenshot(path=str(artifacts / "patients.png"))
+    assert_accessible(page, "patient list")
     page.get_by_label("Name, hospital number or study number").fill("okafor")
     page.get_by_role("button", name="Search").click()
     expect(rows).to_have_count(1)
