@@ -11,6 +11,7 @@ from django.db import models
 from clinicians.forms import BaselinesForm, _choices
 from diary import drugs
 from diary.models import RISK_FACTOR_FIELDS, Drug, Patient
+from diary.services import Baseline
 from identity.models import Contact
 
 ALERTS_RED = "red"
@@ -171,6 +172,31 @@ class EnrolForm(BaselinesForm):
 
     def contact(self) -> Contact:
         return Contact(**{name: self.cleaned_data[name].strip() for name in self.CONTACT_FIELDS})
+
+    def enrolment(self) -> dict[str, Any]:
+        """The keyword arguments of ``diary.services.enroll_patient`` (besides the clinic)."""
+        data = self.cleaned_data
+        baselines = self.changes()
+        return {
+            "drug": data["drug"],
+            "dose_level": data["dose_level"] or None,
+            "started_on": data["started_on"],
+            "birth_date": data["birth_date"],
+            "baseline": Baseline(
+                stools_per_day=baselines["stools_per_day"],
+                spo2_rest=baselines["spo2_rest"],
+                spo2_exertion=baselines["spo2_exertion"],
+                sob_exertion=baselines["sob_exertion"] or "",
+                weight_kg=baselines["weight_kg"],
+                cough_severity=baselines["cough_severity"] or "",
+                composites=baselines["composites"],
+            ),
+            "brain_metastases": data["brain_metastases"],
+            "risk_factors": data["risk_factors"],
+            "neuro_baseline": baselines["neuro"],
+            "stoma": data["stoma"],
+            "home_oximeter": data["home_oximeter"],
+        }
 
 
 class ContactForm(forms.Form):

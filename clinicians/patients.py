@@ -198,39 +198,14 @@ def enrol(request: HttpRequest) -> HttpResponse:
     staff: Staff = request.staff  # type: ignore[attr-defined]
     form = EnrolForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        baselines = form.changes()
         try:
-            patient, code = diary_services.enroll_patient(
-                clinic=staff.clinic,
-                drug=data["drug"],
-                dose_level=data["dose_level"] or None,
-                started_on=data["started_on"],
-                birth_date=data["birth_date"],
-                baseline=diary_services.Baseline(
-                    stools_per_day=baselines["stools_per_day"],
-                    spo2_rest=baselines["spo2_rest"],
-                    spo2_exertion=baselines["spo2_exertion"],
-                    sob_exertion=baselines["sob_exertion"] or "",
-                    weight_kg=baselines["weight_kg"],
-                    cough_severity=baselines["cough_severity"] or "",
-                    composites=baselines["composites"],
-                ),
-                brain_metastases=data["brain_metastases"],
-                risk_factors=data["risk_factors"],
-                neuro_baseline=baselines["neuro"],
-                stoma=data["stoma"],
-                home_oximeter=data["home_oximeter"],
-                created_by=staff.user,
+            patient, code = identity_services.enrol_patient(
+                clinic=staff.clinic, contact=form.contact(), user=staff.user, **form.enrolment()
             )
         except ValidationError as exc:
             for message in exc.messages:
                 form.add_error(None, message)
         else:
-            identity_services.save_contact(patient=patient, contact=form.contact(), user=staff.user)
-            identity_services.audit(
-                user=staff.user, patient=patient, action=Action.CODE_ISSUED, screen="enrol"
-            )
             messages.success(request, f"{patient.subject_id} enrolled.")
             return _show_code(request, patient, code, new=True)
     status = 400 if form.is_bound else 200

@@ -10,7 +10,8 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from diary.models import Patient
+from diary import services as diary_services
+from diary.models import Clinic, Patient
 from identity import crypto
 from identity.models import Action, AuditEvent, Contact, NameToken, PatientIdentity
 
@@ -40,6 +41,19 @@ def save_contact(
                 user=user, patient=patient, action=Action.CHANGED, screen=screen
             )
     return identity
+
+
+def enrol_patient(
+    *, clinic: Clinic, contact: Contact, user: Any, **enrolment: Any
+) -> tuple[Patient, str]:
+    """Enrol a patient (``diary.services.enroll_patient``) with their identity, in one
+    transaction: nothing is kept if either fails. The contact's storing and the code's issue are
+    audited. Returns the patient and the one-time code."""
+    with transaction.atomic():
+        patient, code = diary_services.enroll_patient(clinic=clinic, created_by=user, **enrolment)
+        save_contact(patient=patient, contact=contact, user=user, screen="enrol")
+        audit(user=user, patient=patient, action=Action.CODE_ISSUED, screen="enrol")
+    return patient, code
 
 
 def contact_for(*, user: Any, patient: Patient, screen: str) -> Contact | None:

@@ -143,3 +143,34 @@ def test_a_malformed_key_is_always_an_error(settings):
 def test_the_key_command_prints_a_working_key(capsys):
     call_command("identity_key")
     Fernet(capsys.readouterr().out.strip())
+
+
+def test_enrolment_with_identity_keeps_nothing_when_the_identity_cannot_be_stored(
+    clinic, monkeypatch
+):
+    from diary.models import Patient
+
+    def broken(**kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(services, "save_contact", broken)
+    with pytest.raises(RuntimeError):
+        services.enrol_patient(
+            clinic=clinic, contact=JANE, user=make_staff(clinic), drug="zongertinib"
+        )
+    assert not Patient.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
+def test_enrolment_with_identity_stores_both_and_audits_the_code(clinic):
+    nurse = make_staff(clinic)
+    patient, code = services.enrol_patient(
+        clinic=clinic, contact=JANE, user=nurse, drug="zongertinib"
+    )
+    assert len(code) == 14
+    assert PatientIdentity.objects.get(patient=patient).contact() == JANE
+    assert set(AuditEvent.objects.values_list("action", flat=True)) == {
+        Action.CHANGED,
+        Action.CODE_ISSUED,
+    }
+    assert patient.enrollment_codes.get().created_by == nurse
