@@ -28,6 +28,7 @@ NAME = "Hortensia Vanderbilt-Quiñones"
 PHONES = ("+44 20 7946 0555", "07700 900555", "+44 20 7946 0556")
 NUMBER = "RX 555 0101"
 EMERGENCY = "Leopold Vanderbilt"
+# Long enough (or with a space) never to occur by chance in a uuid, a hash or a ciphertext.
 SECRETS = (
     "Hortensia",
     "Vanderbilt",
@@ -37,7 +38,8 @@ SECRETS = (
     "RX5550101",
     "7946 0555",
     "79460555",
-    "900555",
+    "07700 900555",
+    "07700900555",
     "7946 0556",
     "79460556",
 )
