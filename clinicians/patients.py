@@ -172,16 +172,30 @@ def qr_svg(data: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
 
 
-def _show_code(request: HttpRequest, patient: Patient, code: str, *, new: bool) -> HttpResponse:
-    link = app_link(request, code)
+def _code_key(patient: Patient) -> str:
+    return f"toxwatch.new-code.{patient.pk}"
+
+
+def _hand_over(request: HttpRequest, patient: Patient, code: str, *, new: bool) -> HttpResponse:
+    """Keep the new code in the session (server-side, database) for one showing and redirect
+    to the code page: reloading that page never enrols or issues again (post/redirect/get), and
+    the code is shown once, as it is not stored anywhere else."""
+    request.session[_code_key(patient)] = {"code": code, "new": new}
+    return redirect("clinicians:patient_code", subject_id=patient.subject_id)
+
+
+def _code_page(request: HttpRequest, patient: Patient) -> HttpResponse:
     context = _code_context(patient)
-    context.update(
-        code=code,
-        link=link,
-        qr=qr_svg(link),
-        new_patient=new,
-        expires_at=timezone.now() + _lifetime(),
-    )
+    shown = request.session.pop(_code_key(patient), None)
+    if shown:
+        link = app_link(request, shown["code"])
+        context.update(
+            code=shown["code"],
+            link=link,
+            qr=qr_svg(link),
+            new_patient=shown["new"],
+            expires_at=timezone.now() + _lifetime(),
+        )
     return render(request, "clinicians/patient_code.html", context)
 
 
@@ -207,7 +221,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, message)
         else:
             messages.success(request, f"{patient.subject_id} enrolled.")
-            return _show_code(request, patient, code, new=True)
+            return _hand_over(request, patient, code, new=True)
     status = 400 if form.is_bound else 200
     return render(request, "clinicians/enrol.html", {"form": form, "nav": "enrol"}, status=status)
 
@@ -224,7 +238,7 @@ def patient_code(request: HttpRequest, subject_id: str) -> HttpResponse:
             identity_services.audit(
                 user=staff.user, patient=patient, action=Action.CODE_REISSUED, screen="code"
             )
-            return _show_code(request, patient, code, new=False)
+            return _hand_over(request, patient, code, new=False)
         if action == "revoke":
             revoked = diary_services.revoke_enrollment_codes(patient=patient, revoked_by=staff.user)
             identity_services.audit(
@@ -243,7 +257,7 @@ def patient_code(request: HttpRequest, subject_id: str) -> HttpResponse:
             _code_context(patient, error="Choose re-issue or revoke."),
             status=400,
         )
-    return render(request, "clinicians/patient_code.html", _code_context(patient))
+    return _code_page(request, patient)
 
 
 def _code_context(patient: Patient, error: str = "") -> dict[str, Any]:

@@ -199,8 +199,10 @@ ENROL_FORM = {
 def test_a_nurse_enrols_a_patient_and_is_shown_the_code_and_its_qr_which_the_app_redeems(
     clinic, nurse
 ):
-    response = staff_client(nurse).post("/staff/patients/enrol/", ENROL_FORM)
+    client = staff_client(nurse)
+    response = client.post("/staff/patients/enrol/", ENROL_FORM, follow=True)
     assert response.status_code == 200
+    assert response.redirect_chain[-1][0].endswith("/code/")  # post/redirect/get
     html = response.content.decode()
     code = shown_code(html)
     assert 'src="data:image/svg+xml;base64,' in html
@@ -220,6 +222,10 @@ def test_a_nurse_enrols_a_patient_and_is_shown_the_code_and_its_qr_which_the_app
     actions = set(AuditEvent.objects.filter(patient=patient).values_list("action", "user"))
     assert actions == {(Action.CHANGED, nurse.pk), (Action.CODE_ISSUED, nurse.pk)}
     assert EnrollmentCode.objects.get(patient=patient).created_by == nurse
+    # Reloading the page shows the code no more and enrols nobody again.
+    again = client.get(response.redirect_chain[-1][0]).content.decode()
+    assert code not in again and "data-code" not in again
+    assert Patient.objects.count() == 1
     redeemed = APIClient().post(
         "/api/v1/auth/enroll/", {"code": code, "password": PASSWORD}, format="json"
     )
@@ -250,7 +256,7 @@ def test_a_bad_enrolment_is_a_400_that_creates_nothing(clinic, nurse, change, fi
 def test_a_tki_patient_without_an_oximeter_needs_no_spo2_baseline(clinic, nurse):
     body = {**ENROL_FORM, "drug": "zongertinib", "spo2_rest": "", "spo2_exertion": ""}
     body.pop("home_oximeter")
-    assert staff_client(nurse).post("/staff/patients/enrol/", body).status_code == 200
+    assert staff_client(nurse).post("/staff/patients/enrol/", body).status_code == 302
     assert Patient.objects.get().baseline_spo2_rest is None
 
 
@@ -285,7 +291,7 @@ def redeem(code):
 def test_re_issuing_shows_a_new_code_and_ends_the_old_one(clinic, nurse):
     patient, old = enroll(clinic)
     response = staff_client(nurse).post(
-        f"/staff/patients/{patient.subject_id}/code/", {"action": "issue"}
+        f"/staff/patients/{patient.subject_id}/code/", {"action": "issue"}, follow=True
     )
     new = shown_code(response.content.decode())
     assert new != old

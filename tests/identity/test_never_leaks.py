@@ -92,6 +92,7 @@ def test_a_day_of_use_shows_the_identity_only_on_the_care_teams_screens(
             "stools_per_day": "1",
             "started_on": (date.today() - timedelta(days=20)).isoformat(),
         },
+        follow=True,
     )
     assert page.status_code == 200
     code = re.search(r'data-code="([A-Z0-9-]+)"', page.content.decode())
