@@ -59,6 +59,8 @@ screenshots: install
 	cp test-artifacts/browser/queue.png test-artifacts/browser/alert.png \
 		test-artifacts/browser/patient.png test-artifacts/browser/app-*.png \
 		test-artifacts/browser/patient-768.png test-artifacts/browser/exports-768.png \
+		test-artifacts/browser/calling.png test-artifacts/browser/patients.png \
+		test-artifacts/browser/enrol.png test-artifacts/browser/enrol-code.png \
 		docs/screenshots/
 
 ## Re-extract the patient texts (diary: catalogue, pushes; patientapp: the app's strings; alerts:
@@ -86,6 +88,7 @@ bench: install
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/patient_page.py
+	$(BIN)/python bench/patient_list.py
 	$(BIN)/python bench/outage.py
 
 clean:

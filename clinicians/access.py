@@ -35,6 +35,8 @@ class Can(StrEnum):
     TRIAGE = "triage"  # acknowledge, assign, call, note, escalate, resolve, expected level
     PROGRAMME = "programme"  # the programme view (clinic-wide figures)
     EXPORT = "export"  # trial exports
+    CONTACT = "contact"  # patients' names, hospital numbers and phones (identity, audited)
+    ENROL = "enrol"  # enrol a patient, issue, re-issue and revoke their app code
 
 
 # What a 403 page tells a member whose role lacks the capability (config.views.forbidden).
@@ -42,13 +44,16 @@ DENIED: dict[Can, str] = {
     Can.TRIAGE: "Acting on alerts is for nurses and oncologists. Ask one of them to do it.",
     Can.PROGRAMME: "The programme view is not part of your role.",
     Can.EXPORT: "Exports are for data managers. Ask your clinic's data manager for one.",
+    Can.ENROL: "Enrolling patients is for nurses and oncologists. Ask one of them to do it.",
 }
 
 # The role matrix (decision in docs/decisions.md). Clinical staff act on alerts; data managers
-# read, see the programme and export, but never change an alert.
+# read, see the programme and export, but never change an alert; they work on pseudonymous data
+# and never see who a patient is (D75).
+CLINICAL = frozenset({Can.VIEW, Can.TRIAGE, Can.PROGRAMME, Can.CONTACT, Can.ENROL})
 ROLE_CAPABILITIES: dict[str, frozenset[Can]] = {
-    StaffRole.NURSE: frozenset({Can.VIEW, Can.TRIAGE, Can.PROGRAMME}),
-    StaffRole.ONCOLOGIST: frozenset({Can.VIEW, Can.TRIAGE, Can.PROGRAMME}),
+    StaffRole.NURSE: CLINICAL,
+    StaffRole.ONCOLOGIST: CLINICAL,
     StaffRole.DATA_MANAGER: frozenset({Can.VIEW, Can.PROGRAMME, Can.EXPORT}),
 }
 

@@ -3,7 +3,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from clinicians import auth_views, live, pages, views
+from clinicians import auth_views, live, pages, patients, views
 from clinicians.exports import views as export_views
 
 app_name = "clinicians"
@@ -13,6 +13,10 @@ urlpatterns = [
     path("queue/", views.queue_fragment, name="queue_fragment"),
     path("alerts/<int:pk>/", views.alert_detail, name="alert"),
     path("alerts/<int:pk>/<slug:action>/", views.alert_action, name="alert_action"),
+    path("patients/", patients.patient_list, name="patients"),
+    path("patients/enrol/", patients.enrol, name="enrol"),
+    path("patients/<str:subject_id>/code/", patients.patient_code, name="patient_code"),
+    path("patients/<str:subject_id>/contact/", patients.patient_contact, name="patient_contact"),
     path("patients/<str:subject_id>/", pages.patient, name="patient"),
     path(
         "patients/<str:subject_id>/baselines/",

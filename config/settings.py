@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "diary",
     "alerts",
     "clinicians",
+    # Patients' names and phone numbers for the care team, encrypted (docs/architecture.md).
+    "identity",
     "patientapp",
 ]
 
@@ -434,4 +436,8 @@ TOXWATCH_EXPORTS_PER_HOUR = int(os.environ.get("TOXWATCH_EXPORTS_PER_HOUR", "20"
 TOXWATCH_STUDY_ID = os.environ.get("TOXWATCH_STUDY_ID", "TOXWATCH")
 # The namespace of ToxWatch's own FHIR code systems and of the subject identifiers: set it to a
 # URL your organisation controls; the default is a placeholder under the reserved .invalid.
+# Patient identity (names, hospital numbers, phones) is encrypted with these Fernet keys:
+# comma-separated, the first encrypts, all decrypt (rotation: docs/operations.md). Unset: a
+# public development key, refused in production by identity.checks.
+TOXWATCH_IDENTITY_KEYS = env_list("TOXWATCH_IDENTITY_KEYS")
 TOXWATCH_FHIR_BASE = os.environ.get("TOXWATCH_FHIR_BASE", "https://toxwatch.invalid/fhir")

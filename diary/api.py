@@ -88,12 +88,20 @@ class EnrollView(AuthView):
             patient, tokens = services.redeem_enrollment_code(
                 code=body.validated_data["code"], password=body.validated_data["password"]
             )
-        except services.EnrollmentError:
+        except services.EnrollmentError as exc:
+            # A revoked code keeps the documented code (docs/api.md); only the words differ.
             raise ApiError(
                 code="invalid_enrollment_code",
-                message="This enrolment code is not valid: it may be used, expired or mistyped. "
+                message="This enrolment code was withdrawn by your care team. "
+                "Ask them for a new one."
+                if exc.revoked
+                else "This enrolment code is not valid: it may be used, expired or mistyped. "
                 "Ask your care team for a new one.",
-                fields={"code": ["This code is not valid."]},
+                fields={
+                    "code": [
+                        "This code was withdrawn." if exc.revoked else "This code is not valid."
+                    ]
+                },
             ) from None
         except DjangoValidationError as exc:
             raise ApiError(

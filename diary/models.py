@@ -341,9 +341,25 @@ class EnrollmentCode(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Withdrawn by the care team before use (e.g. given to the wrong person): never redeemable.
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     def __str__(self) -> str:
         return f"Enrolment code for {self.patient.subject_id}"
+
+    @property
+    def state(self) -> str:
+        """used, revoked, expired or waiting (for the staff page)."""
+        if self.used_at is not None:
+            return "used"
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "waiting"
 
 
 class Drug(models.TextChoices):  # diary.vocabulary's drugs (tests/test_vocabulary.py)

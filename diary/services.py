@@ -50,7 +50,11 @@ CODE_LENGTH = 12
 
 
 class EnrollmentError(Exception):
-    """A used, expired or unknown enrolment code."""
+    """A used, expired, revoked or unknown enrolment code (``revoked``: withdrawn by staff)."""
+
+    def __init__(self, *, revoked: bool = False) -> None:
+        super().__init__("revoked" if revoked else "invalid")
+        self.revoked = revoked
 
 
 class IdConflict(Exception):
@@ -90,6 +94,15 @@ def issue_enrollment_code(*, patient: Patient, created_by: User | None = None) -
             created_by=created_by,
         )
     return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
+
+
+def revoke_enrollment_codes(*, patient: Patient, revoked_by: User | None = None) -> int:
+    """Withdraw the patient's unused codes (they can never be redeemed); returns how many were
+    still waiting. An account already made with a code is not touched."""
+    now = timezone.now()
+    return EnrollmentCode.objects.filter(
+        patient=patient, used_at=None, revoked_at=None, expires_at__gt=now
+    ).update(revoked_at=now, revoked_by=revoked_by)
 
 
 @dataclass(frozen=True)
@@ -190,6 +203,8 @@ def redeem_enrollment_code(*, code: str, password: str) -> tuple[Patient, TokenP
             .filter(code_hash=_code_hash(code))
             .first()
         )
+        if record is not None and record.used_at is None and record.revoked_at is not None:
+            raise EnrollmentError(revoked=True)
         if record is None or record.used_at is not None or record.expires_at <= now:
             raise EnrollmentError
         patient = record.patient

@@ -47,6 +47,7 @@ def test_deploy_check_passes_with_production_settings():
             "DJANGO_ALLOWED_HOSTS": "toxwatch.example.org",
             "DATABASE_URL": "postgres://toxwatch@127.0.0.1:5432/toxwatch",
             "REDIS_URL": "redis://127.0.0.1:6379/0",
+            "TOXWATCH_IDENTITY_KEYS": "cLycvhQyU1x5IMGaUF1orxDH_t39NW1qP-H_J3W2Vik=",
         },
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -55,5 +56,5 @@ def test_deploy_check_passes_with_production_settings():
 def test_deploy_check_refuses_sqlite_eager_tasks_and_the_default_secret():
     result = manage("check", "--deploy", env={"DJANGO_ENV": "production"})
     assert result.returncode != 0
-    for code in ("toxwatch.E001", "toxwatch.E002", "toxwatch.E003"):
+    for code in ("toxwatch.E001", "toxwatch.E002", "toxwatch.E003", "identity.E002"):
         assert code in result.stderr

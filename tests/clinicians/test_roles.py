@@ -26,6 +26,9 @@ PAGES = [
     ("/staff/", {NURSE, ONCOLOGIST, DATA_MANAGER}),
     ("/staff/queue/", {NURSE, ONCOLOGIST, DATA_MANAGER}),
     ("/staff/alerts/{alert}/", {NURSE, ONCOLOGIST, DATA_MANAGER}),
+    ("/staff/patients/", {NURSE, ONCOLOGIST, DATA_MANAGER}),
+    ("/staff/patients/enrol/", {NURSE, ONCOLOGIST}),
+    ("/staff/patients/{subject}/code/", {NURSE, ONCOLOGIST}),
     ("/staff/patients/{subject}/", {NURSE, ONCOLOGIST, DATA_MANAGER}),
     ("/staff/programme/", {NURSE, ONCOLOGIST, DATA_MANAGER}),
     ("/staff/exports/", {DATA_MANAGER}),
@@ -58,8 +61,8 @@ def world():
 
 def test_the_role_matrix_is_the_documented_one():
     assert {
-        NURSE: {Can.VIEW, Can.TRIAGE, Can.PROGRAMME},
-        ONCOLOGIST: {Can.VIEW, Can.TRIAGE, Can.PROGRAMME},
+        NURSE: {Can.VIEW, Can.TRIAGE, Can.PROGRAMME, Can.CONTACT, Can.ENROL},
+        ONCOLOGIST: {Can.VIEW, Can.TRIAGE, Can.PROGRAMME, Can.CONTACT, Can.ENROL},
         DATA_MANAGER: {Can.VIEW, Can.PROGRAMME, Can.EXPORT},
     } == ROLE_CAPABILITIES
 
@@ -92,6 +95,10 @@ def test_the_nav_offers_each_role_its_pages(world):
     assert 'href="/staff/programme/"' in nurse
     assert 'href="/staff/exports/"' not in nurse
     assert 'href="/staff/exports/"' in manager
+    assert 'href="/staff/patients/"' in nurse
+    assert 'href="/staff/patients/"' in manager
+    assert 'href="/staff/patients/enrol/"' in nurse
+    assert 'href="/staff/patients/enrol/"' not in manager
 
 
 def test_a_data_manager_sees_an_alert_without_its_action_forms(world):
@@ -116,6 +123,9 @@ def test_another_clinics_alert_is_not_found(world, elsewhere):
     client = staff_client(world["staff"][NURSE])
     assert client.get(f"/staff/alerts/{elsewhere.pk}/").status_code == 404
     assert client.get("/staff/patients/BBB-001/").status_code == 404
+    assert client.get("/staff/patients/BBB-001/code/").status_code == 404
+    assert client.post("/staff/patients/BBB-001/code/", {"action": "issue"}).status_code == 404
+    assert client.post("/staff/patients/BBB-001/code/", {"action": "revoke"}).status_code == 404
 
 
 @pytest.mark.parametrize("action,body,_", ACTIONS)

@@ -29,6 +29,8 @@ from alerts.models import Alert
 from diary import instruments, questionnaires, services
 from diary.models import Clinic, Infusion, Patient, StaffMember, StaffRole
 from diary.serializers import EntryInSerializer
+from identity.models import Contact, PatientIdentity
+from identity.services import save_contact
 
 DEMO_CODE = "DEMO"
 STAFF_PASSWORD = "toxwatch-demo-staff"
@@ -86,6 +88,38 @@ STORIES = [
     Story("DEMO-011", "sevabertinib", 1952, 58, brain_metastases=True, theme="mucositis"),
     Story("DEMO-012", "sevabertinib", 1967, 70, start_days_ago=0, redeemed=False),
 ]
+
+
+# Invented contact details of the demo patients (obviously fictional): phone numbers from Ofcom's
+# ranges reserved for drama (020 7946 0xxx, 07700 900xxx), never a real line.
+DEMO_CONTACTS = {
+    "DEMO-001": ("Margaret Ashdown", "English", "Peter Ashdown (husband)"),
+    "DEMO-002": ("Rajesh Kumaraswamy", "Tamil", "Priya Kumaraswamy (daughter)"),
+    "DEMO-003": ("Eleanor Whitcombe", "English", "Sam Whitcombe (son)"),
+    "DEMO-004": ("Tomasz Wróblewski", "Polish", "Anna Wróblewska (wife)"),
+    "DEMO-005": ("Gwendolyn Farraday", "English", "Iris Farraday (sister)"),
+    "DEMO-006": ("Li Wei Chen", "Mandarin", "Chen Jing (daughter)"),
+    "DEMO-007": ("Oluwaseun Adebayo", "English", "Folake Adebayo (wife)"),
+    "DEMO-008": ("Bridget O'Shaughnessy", "English", "Declan O'Shaughnessy (brother)"),
+    "DEMO-009": ("Carmen Villalobos Ruiz", "Spanish", "Lucía Villalobos (daughter)"),
+    "DEMO-010": ("Hamish MacTavish", "English", "Morag MacTavish (wife)"),
+    "DEMO-011": ("Yusuf Demirci", "Turkish", "Elif Demirci (daughter)"),
+    "DEMO-012": ("Agnieszka Nowicka", "Polish", "Marek Nowicki (partner)"),
+}
+
+
+def demo_contact(subject_id: str) -> Contact:
+    name, language, emergency = DEMO_CONTACTS[subject_id]
+    n = int(subject_id.rsplit("-", 1)[1])
+    return Contact(
+        name=name,
+        hospital_number=f"RXD {100200 + n}",
+        phone=f"+44 20 7946 0{100 + n:03d}",
+        other_phone=f"07700 900{100 + n:03d}",
+        preferred_language=language,
+        emergency_name=emergency,
+        emergency_phone=f"07700 900{200 + n:03d}",
+    )
 
 
 # Clinician-recorded lab values: (subject, term, field, [(days ago, value)]). DEMO-006's ALT
@@ -218,6 +252,7 @@ class Command(BaseCommand):
                 for logger, level in zip(noisy, levels, strict=True):
                     logger.setLevel(level)
             created = True
+        self.seed_contacts()
         if not options["quiet"]:
             self.print_logins(created)
 
@@ -235,6 +270,16 @@ class Command(BaseCommand):
             self.seed_patient(clinic, story, today, rng)
         self.seed_observations(clinic)
         self.close_old_alerts(clinic)
+
+    def seed_contacts(self) -> None:
+        """The demo patients' invented contact details, for those of the demo's own patients
+        that have none yet (a DEMO clinic seeded before them gets them too; nothing else is
+        touched, and a detail changed on the dashboard is kept)."""
+        demo = Patient.objects.filter(clinic__code=DEMO_CODE, subject_id__in=DEMO_CONTACTS)
+        known = set(PatientIdentity.objects.filter(patient__in=demo).values_list("pk", flat=True))
+        for patient in demo:
+            if patient.pk not in known:
+                save_contact(patient=patient, contact=demo_contact(patient.subject_id), user=None)
 
     def seed_staff(self, clinic: Clinic) -> None:
         User = get_user_model()
@@ -401,6 +446,7 @@ class Command(BaseCommand):
         out("")
         out(f"Demo clinic {clinic.code}: {clinic.name}" + (" (seeded now)" if created else ""))
         out(f"  Staff dashboard: {site}/staff/  (admin: {site}/admin/)")
+        out(f"  Patients, search and enrolment: {site}/staff/patients/")
         out(f"    nurse / {STAFF_PASSWORD}        (nurse, clinic DEMO)")
         out(f"    oncologist / {STAFF_PASSWORD}   (oncologist, clinic DEMO)")
         out(f"    datamanager / {STAFF_PASSWORD}  (data manager, clinic DEMO)")

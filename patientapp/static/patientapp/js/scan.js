@@ -10,6 +10,13 @@ export function codeFrom(value) {
   return match ? decodeURIComponent(match[1]) : text;
 }
 
+/** The code carried by the app's own address (the QR code of the staff dashboard opens
+ * /app/#code=XXXX-XXXX-XXXX), or null. The fragment never reaches a server or its logs. */
+export function linkedCode(hash) {
+  const match = (hash || "").match(/^#(?:.*&)?code=([^&#\s]+)/);
+  return match ? decodeURIComponent(match[1]) : null;
+}
+
 export async function scan(video) {
   const detector = new window.BarcodeDetector({ formats: ["qr_code"] });
   const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });

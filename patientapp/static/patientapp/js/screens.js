@@ -2,7 +2,7 @@
 import { call, publicCall, ApiError, Offline } from "./api.js";
 import { lineChart, series } from "./charts.js";
 import { LANGUAGES, gettext, ngettext } from "./i18n.js";
-import { canScan, scan } from "./scan.js";
+import { canScan, linkedCode, scan } from "./scan.js";
 import { kv, outbox } from "./store.js";
 import { h, isoNow, show, uuid, when } from "./ui.js";
 import * as main from "./main.js";
@@ -75,6 +75,13 @@ export function welcome(app) {
   const problem = h("p", { class: "error", role: "alert" });
   const code = h("input", { id: "code", name: "code", autocomplete: "one-time-code", autocapitalize: "characters", required: true });
   const password = h("input", { id: "password", type: "password", autocomplete: "new-password", minlength: 8, required: true });
+  // Opened from the enrolment QR code: the code is filled in, and taken out of the address so
+  // that it is not left in the history or a bookmark.
+  const linked = linkedCode(location.hash);
+  if (linked) {
+    code.value = linked;
+    window.history.replaceState(null, "", location.pathname + location.search);
+  }
   const video = h("video", { class: "scanner", playsinline: true, muted: true, hidden: true, "aria-hidden": "true" });
   const scanButton = canScan()
     ? h(
