@@ -9,20 +9,22 @@ entries, 100,000 alerts with their evidence and trail), plus the contact details
 patients through ``identity.services.save_contact`` (encrypted under a bench key set in
 TOXWATCH_IDENTITY_KEYS, blind-indexed). A nurse of one clinic (500 patients, 20 pages) signs in
 through the form; each page is requested one at a time after a few unmeasured ones, each time
-with a patient drawn at random for the searches:
+with a patient drawn at random for the searches. A search is timed as the nurse does it: the
+form's POST (the text never goes into an address, D76) and the GET of the list it redirects to.
 
   list            GET /staff/patients/                       the first page
   list page 15    GET /staff/patients/?page=15
-  name search     GET /staff/patients/?q=<a surname>         whole-word search (blind index)
-  number search   GET /staff/patients/?q=<hospital number>   exact number (blind index)
-  study number    GET /staff/patients/?q=<NORTH-0123>        substring of the study number
+  name search     POST q=<a surname>, then GET the list it redirects to (?search=<token>)
+  number search   POST q=<hospital number>, then GET          exact number (blind index)
+  study number    POST q=<NORTH-0123>, then GET               substring of the study number
   open RED        GET /staff/patients/?alerts=red
   no diary 7 d    GET /staff/patients/?diary=none
   drug + AMBER    GET /staff/patients/?drug=zongertinib&alerts=amber
 
-The number of SQL queries of each page is counted in this process (Django's test client, DEBUG
-off) for two different requests of it; they must be equal. Results go to
-bench/results/patient_list-<timestamp>.json; the database is dropped at the end (``--keep``).
+The number of SQL queries of each page (for a search: of the list's GET) is counted in this
+process (Django's test client, DEBUG off) for two different requests of it; they must be
+equal. Results go to bench/results/patient_list-<timestamp>.json; the database is dropped at
+the end (``--keep``).
 
     .venv/bin/python bench/patient_list.py [--requests 300] [--workers 4] [--keep | --reuse]
     (BENCH_DB=<name> to use another database name; default toxwatch_bench_patient_list)
@@ -45,6 +47,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -135,9 +139,9 @@ def sample() -> Sample:
 PAGES = [
     ("list", "/staff/patients/"),
     ("list page 15", "/staff/patients/?page=15"),
-    ("name search", "/staff/patients/?q={surname}"),
-    ("number search", "/staff/patients/?q={number}"),
-    ("study number", "/staff/patients/?q={subject}"),
+    ("name search", "POST q={surname}"),
+    ("number search", "POST q={number}"),
+    ("study number", "POST q={subject}"),
     ("open RED", "/staff/patients/?alerts=red"),
     ("no diary 7 d", "/staff/patients/?diary=none"),
     ("drug + AMBER", "/staff/patients/?drug=zongertinib&alerts=amber"),
@@ -150,6 +154,25 @@ def url(pattern: str, s: Sample, rng: random.Random) -> str:
         number=rng.choice(s.numbers),
         subject=rng.choice(s.subjects),
     )
+
+
+SEARCH = "POST q="
+
+
+def search_address(client: Any, text: str) -> str:
+    """POST the search form (Django's test client or httpx with a session) and return the
+    list's address it redirects to."""
+    if isinstance(client, httpx.Client):
+        answer = client.post(
+            "/staff/patients/",
+            data={"q": text, "csrfmiddlewaretoken": client.cookies["csrftoken"]},
+            headers={"Referer": f"{client.base_url}/staff/patients/"},
+        )
+    else:
+        answer = client.post("/staff/patients/", {"q": text})
+    if answer.status_code != 302:
+        raise SystemExit(f"the search answered {answer.status_code}")
+    return str(answer.headers["Location"])
 
 
 def count_queries(s: Sample) -> dict[str, list[int]]:
@@ -166,6 +189,8 @@ def count_queries(s: Sample) -> dict[str, list[int]]:
         counts[name] = []
         for _ in range(2):
             target = url(pattern, s, rng)
+            if target.startswith(SEARCH):
+                target = search_address(client, target.removeprefix(SEARCH))
             with CaptureQueriesContext(connection) as captured:
                 response = client.get(target)
             if response.status_code != 200:
@@ -250,12 +275,15 @@ def run(args: argparse.Namespace, log: Any) -> int:
     try:
         ingest.wait_ready(port, process, args.workers, timeout=60)
         client = dashboard.sign_in(f"http://127.0.0.1:{port}", s.nurse)
+        client.get("/staff/patients/")  # the CSRF cookie for the search form
         for name, pattern in PAGES:
             print(f"Timing {name} ({args.warmup} + {args.requests} requests) ...", flush=True)
             times = []
             for n in range(args.warmup + args.requests):
                 target = url(pattern, s, rng)
                 began = time.perf_counter()
+                if target.startswith(SEARCH):
+                    target = search_address(client, target.removeprefix(SEARCH))
                 response = client.get(target)
                 took = (time.perf_counter() - began) * 1000
                 if response.status_code != 200:

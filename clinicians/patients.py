@@ -2,13 +2,16 @@
 the app code (issue, re-issue, revoke) and the contact details. Thin doors: scope through
 ``clinicians.access``, validate a form, call ``diary.services`` and ``identity.services``.
 
-Names and phone numbers come from the identity app and every showing is audited; the search
-text travels in the query string, which the access log never writes (config.requestlog).
+Names and phone numbers come from the identity app and every showing is audited. The search
+text never goes into an address (patient data never goes into URLs): the form posts it, it is
+kept in the staff member's session under an opaque token, and the list's address carries that
+token and the filters, which hold no patient data (D76).
 """
 
 from __future__ import annotations
 
 import base64
+import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -17,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -43,6 +46,9 @@ from identity import services as identity_services
 from identity.models import Action, PatientIdentity
 
 PATIENT_PAGE_SIZE = 25
+# The session keeps the last searches by their token, so Back and the pager keep working.
+SEARCHES_KEY = "patient_searches"
+SEARCHES_KEPT = 10
 
 
 def _open_alert(level: str) -> Exists:
@@ -97,12 +103,49 @@ def _filtered(staff: Staff, form: PatientFilterForm, since: Any) -> Any:
     return patients
 
 
+def _list_address(request: HttpRequest, data: dict[str, Any]) -> str:
+    """The list's address for a posted search: the filters, and the search text's token."""
+    query = QueryDict(mutable=True)
+    for name in ("drug", "alerts", "diary"):
+        if data.get(name):
+            query[name] = data[name]
+    text = (data.get("q") or "").strip()
+    if text:
+        token = secrets.token_urlsafe(9)
+        searches = dict(request.session.get(SEARCHES_KEY, {}))
+        searches[token] = text
+        request.session[SEARCHES_KEY] = dict(list(searches.items())[-SEARCHES_KEPT:])
+        query["search"] = token
+    address = reverse("clinicians:patients")
+    return f"{address}?{query.urlencode()}" if query else address
+
+
+def _with_search(request: HttpRequest) -> QueryDict:
+    """The list's GET parameters with the search text behind its token (a ``q`` in the address
+    is not read: a name must not be bookmarked or shared)."""
+    data = request.GET.copy()
+    data.pop("q", None)
+    token = data.pop("search", [None])[-1]
+    if token:
+        text = request.session.get(SEARCHES_KEY, {}).get(token)
+        if text is None:
+            messages.info(request, "That search has ended: search again.")
+        else:
+            data["q"] = text
+    return data
+
+
 @staff_view(Can.VIEW)
 def patient_list(request: HttpRequest) -> HttpResponse:
     """The clinic's patients: search by name, hospital number or study number; filter by drug,
     open alerts and diary completion; 25 a page, in a fixed number of queries."""
     staff: Staff = request.staff  # type: ignore[attr-defined]
-    form = PatientFilterForm(request.GET)
+    if request.method == "POST":
+        form = PatientFilterForm(request.POST)
+        if form.is_valid():
+            return redirect(_list_address(request, form.cleaned_data))
+    else:
+        form = PatientFilterForm(_with_search(request))
     since = timezone.now() - timedelta(days=DIARY_WINDOW_DAYS)
     status = 200
     if form.is_valid():
@@ -137,6 +180,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     )
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("q", None)
     return render(
         request,
         "clinicians/patients.html",

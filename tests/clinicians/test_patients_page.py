@@ -56,6 +56,18 @@ def subjects(response) -> list[str]:
     return re.findall(r'href="/staff/patients/([A-Z0-9-]+)/"', response.content.decode())
 
 
+def search(client, page: int | None = None, **data):
+    """Search as the form does: a POST, then the list at the address it redirects to."""
+    response = client.post("/staff/patients/", data)
+    assert response.status_code == 302, response.content[:300]
+    location = response["Location"]
+    if data.get("q"):
+        assert data["q"] not in location
+    if page is not None:
+        location += f"&page={page}"
+    return client.get(location)
+
+
 # --- the list ---------------------------------------------------------------------------------
 
 
@@ -79,22 +91,22 @@ def test_a_data_manager_sees_study_numbers_only_and_nothing_is_audited(clinic):
     assert ada.subject_id in html and "Ada" not in html and "RX100" not in html
     assert not AuditEvent.objects.filter(user=manager).exists()
     # A name search finds nothing for them: they search study numbers only.
-    assert subjects(client.get("/staff/patients/", {"q": "Lovelace"})) == []
+    assert subjects(search(client, q="Lovelace")) == []
 
 
 def test_another_clinics_patients_are_never_listed_or_found(clinic, nurse):
     patient_with(make_clinic("OTH"), "Ada Lovelace", "RX100")
     client = staff_client(nurse)
     assert subjects(client.get("/staff/patients/")) == []
-    assert subjects(client.get("/staff/patients/", {"q": "Lovelace"})) == []
-    assert subjects(client.get("/staff/patients/", {"q": "RX100"})) == []
+    assert subjects(search(client, q="Lovelace")) == []
+    assert subjects(search(client, q="RX100")) == []
 
 
 @pytest.mark.parametrize("text", ["lovelace", "ADA", "rx-100", "PTL-"])
 def test_search_by_name_word_hospital_number_or_study_number(clinic, nurse, text):
     ada = patient_with(clinic, "Ada Lovelace", "RX100")
     other = patient_with(clinic, "Bob Marley", "RX200")
-    found = subjects(staff_client(nurse).get("/staff/patients/", {"q": text}))
+    found = subjects(search(staff_client(nurse), q=text))
     assert ada.subject_id in found
     assert (other.subject_id in found) == (text == "PTL-")
 
@@ -146,24 +158,52 @@ def test_the_list_is_paged_in_a_constant_number_of_queries(
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as few:
-        client.get("/staff/patients/", {"q": "patient"})
+        search(client, q="Patient")
     for n in range(1, 31):
         p = patient_with(clinic, f"Patient Number{n}", f"X{n}")
         make_alert(p, level="red" if n % 2 else "amber")
         record_entry(p, timezone.now() - timedelta(hours=n))
     with django_assert_max_num_queries(len(few)):
-        response = client.get("/staff/patients/", {"q": "patient"})
+        response = search(client, q="Patient")
     assert len(subjects(response)) == 25
     with django_assert_max_num_queries(len(few)):
-        second = client.get("/staff/patients/", {"q": "patient", "page": 2})
+        second = search(client, q="Patient", page=2)
     assert len(subjects(second)) == 6
     assert "Page 2 of 2" in second.content.decode()
+
+
+def test_the_search_text_never_goes_into_the_address(clinic, nurse):
+    """Patient data never goes into URLs: the form posts the search, the list's address holds
+    an opaque token that only this session can read, and the filters (no patient data)."""
+    ada = patient_with(clinic, "Ada Lovelace", "RX100")
+    bob = patient_with(clinic, "Bob Marley", "RX200")
+    client = staff_client(nurse)
+    response = client.post("/staff/patients/", {"q": "Lovelace", "drug": "zongertinib"})
+    assert response.status_code == 302
+    location = response["Location"]
+    assert "Lovelace" not in location
+    assert "drug=zongertinib" in location
+    listed = client.get(location)
+    assert subjects(listed) == [ada.subject_id]
+    html = listed.content.decode()
+    assert 'value="Lovelace"' in html  # the box still shows what was searched
+    # A name in the address is not a search (nothing to bookmark or share).
+    assert set(subjects(client.get("/staff/patients/", {"q": "Lovelace"}))) == {
+        ada.subject_id,
+        bob.subject_id,
+    }
+    # Another session cannot read the search behind the token.
+    other = staff_client(make_staff(clinic, StaffRole.NURSE))
+    stranger = other.get(location)
+    assert stranger.status_code == 200
+    assert set(subjects(stranger)) == {ada.subject_id, bob.subject_id}
+    assert "search again" in stranger.content.decode()
 
 
 def test_the_search_text_is_not_logged(clinic, nurse, caplog):
     patient_with(clinic, "Ada Lovelace", "RX100")
     with caplog.at_level(logging.DEBUG):
-        staff_client(nurse).get("/staff/patients/", {"q": "Lovelace RX100"})
+        search(staff_client(nurse), q="Lovelace RX100")
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "/staff/patients/" in logged  # the access line
     assert "Lovelace" not in logged and "RX100" not in logged

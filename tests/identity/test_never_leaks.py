@@ -128,7 +128,9 @@ def test_a_day_of_use_shows_the_identity_only_on_the_care_teams_screens(
     # The care team's screens show it (and the staff API does not).
     alert = patient.alerts.get()
     assert NAME in nurse_client.get(f"/staff/alerts/{alert.pk}/").content.decode()
-    assert NAME in nurse_client.get("/staff/patients/", {"q": "Vanderbilt"}).content.decode()
+    searched = nurse_client.post("/staff/patients/", {"q": "Vanderbilt"})
+    assert "Vanderbilt" not in searched["Location"]
+    assert NAME in nurse_client.get(searched["Location"]).content.decode()
     staff_api = APIClient()
     staff_api.force_authenticate(nurse)
     for path in (
