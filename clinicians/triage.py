@@ -213,6 +213,35 @@ def baseline_rows(patient: Patient) -> list[tuple[str, str]]:
     return rows
 
 
+# --- the escalation hand-off -----------------------------------------------------------------
+
+
+@dataclass
+class Handoff:
+    """The latest escalation, shown at the top of the alert page (issue 15, D78)."""
+
+    by: Any  # the user who escalated; None when the system did
+    to: Any  # the named oncologist; None: the on-call oncologist (paged)
+    at: Any
+    note: str
+    why: str  # an automatic escalation's reason
+
+
+def handoff(events: list[AlertEvent], users: dict[int, Any]) -> Handoff | None:
+    """The alert's latest escalation, from its audit trail (``events`` in trail order)."""
+    for event in reversed(events):
+        if event.type == EventType.ESCALATED:
+            detail = event.detail or {}
+            return Handoff(
+                by=event.actor,
+                to=users.get(detail["to"]) if detail.get("to") else None,
+                at=event.at,
+                note=str(detail.get("note") or ""),
+                why=str(detail.get("why") or ""),
+            )
+    return None
+
+
 # --- the audit trail in words -----------------------------------------------------------------
 
 
@@ -236,6 +265,8 @@ def describe(event: AlertEvent, users: dict[int, Any]) -> str:
             codes = ", ".join(detail.get("codes", []))
             which = f" ({codes})" if codes else ""
             return f"A further report of AMBER triggers marked expected was folded in{which}."
+        case EventType.FIRST_OPENED:
+            return "Opened the alert page (the first of the care team to do so)."
         case EventType.ACKNOWLEDGED:
             return "Acknowledged."
         case EventType.ASSIGNED:

@@ -220,3 +220,37 @@ def build(*, language: str, patient: Patient | None) -> dict[str, Any]:
 def etag(data: dict[str, Any]) -> str:
     body = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+# --- the staff dashboard's words (issue 15, item 3) ------------------------------------------
+# The care team reads the same vocabulary as the app, in short labels: a field, a term, a
+# PRO-CTCAE symptom, an instrument and an answer are never shown by their code (D79).
+
+
+def staff_label(name: str) -> str:
+    """A field, term, PRO-CTCAE symptom or instrument as the care team reads it."""
+    if name in catalogue_text.STAFF_LABELS:
+        return catalogue_text.STAFF_LABELS[name]
+    if name in TERMS:
+        return TERMS[name].label
+    from diary.grading.proctcae import PROCTCAE_SYMPTOMS
+
+    if name in PROCTCAE_SYMPTOMS:
+        return PROCTCAE_SYMPTOMS[name].label
+    from diary import instruments
+
+    if name in instruments.CURRENT:
+        return instruments.CURRENT[name].title
+    return name.replace("_", " ").capitalize()
+
+
+def staff_answer(field: str, value: object) -> str:
+    """An answer as the care team reads it: yes/no, a choice in words, a number as given."""
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    if isinstance(value, str):
+        label = catalogue_text.STAFF_CHOICE_LABELS.get((field, value))
+        return label if label is not None else value.replace("_", " ")
+    return str(value)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django import template
+from django.utils import timezone
 
 from diary.models import Drug
 
@@ -24,6 +25,17 @@ def duration(value: timedelta | None) -> str:
     if hours:
         return f"{hours} h {minutes:02d} min"
     return f"{minutes} min"
+
+
+@register.filter
+def ago(value: datetime | None, now: datetime | None = None) -> str:
+    """'12 min ago', '2 h 05 min ago', '1 d 3 h ago': how long since, at a glance."""
+    if value is None:
+        return ""
+    since = (now or timezone.now()) - value
+    if since < timedelta(minutes=1):
+        return "just now"
+    return f"{duration(since)} ago"
 
 
 @register.filter
