@@ -266,6 +266,14 @@ class AlertEvidence(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    @property
+    def finding(self) -> str:
+        """The reason without its source tag (the staff pages show the tag in a disclosure)."""
+        suffix = f" - {self.source}"
+        if self.source and self.reason.endswith(suffix):
+            return self.reason[: -len(suffix)]
+        return self.reason
+
     @classmethod
     def of(
         cls,

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from alerts.models import Alert, AlertEvidence
+from clinicians.triage import in_words
 from diary.catalogue import staff_answer, staff_label
 from diary.grading import TERMS
 from diary.models import Patient
@@ -106,8 +107,7 @@ def summary(alert: Alert, evidence: Iterable[AlertEvidence]) -> str:
                     phrase = f"{staff_label(symptom)}: PRO-CTCAE {score} of 3"
                     found[("proctcae", symptom)] = (_related(symptom, families), phrase)
         else:
-            finding = item.reason.rsplit(" - ", 1)[0]
-            found.setdefault(("rule", item.code), (True, finding))
+            found.setdefault(("rule", item.code), (True, in_words(item.finding)))
     phrases = [p for related, p in found.values() if related]
     phrases += [p for related, p in found.values() if not related]
     if not phrases:
@@ -129,6 +129,7 @@ def summaries(alerts: Iterable[Alert]) -> dict[int, str]:
             "code",
             "symptom",
             "reason",
+            "source",
             "created_at",
             "entry__symptoms",
             "response__scores",

@@ -206,6 +206,7 @@ def _render_alert(
                 kind=alert.kind, level=alert.level, drug=context.drug
             ),
             "trail": [(event, triage.describe(event, colleagues)) for event in events],
+            "rule_sources": triage.rule_sources(triggers),
             "handoff": handoff,
             "forms": action_forms,
             "action_error": bound.get("_error"),

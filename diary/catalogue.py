@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -254,3 +255,26 @@ def staff_answer(field: str, value: object) -> str:
         label = catalogue_text.STAFF_CHOICE_LABELS.get((field, value))
         return label if label is not None else value.replace("_", " ")
     return str(value)
+
+
+def reported_value(field: str, value: object) -> str:
+    """An answer with the unit of its field, wherever it is asked: ``91%``, ``38.4 °C``."""
+    text = staff_answer(field, value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return text
+    units = {spec.fields[field].unit for spec in TERMS.values() if field in spec.fields}
+    unit = units.pop() if len(units) == 1 else ""
+    if field == "loperamide_mg":
+        unit = "mg"
+    if not unit:
+        return text
+    return f"{text}{unit}" if unit in ("%", "°C", "°F") else f"{text} {unit}"
+
+
+# A code in running text (a rule's condition): a field or term name in snake_case.
+_CODE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
+def plain_text(text: str) -> str:
+    """Running text with any field, term or symptom name replaced by its label, lower case."""
+    return _CODE.sub(lambda m: staff_label(m.group(0)).lower(), str(text))

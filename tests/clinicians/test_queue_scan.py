@@ -207,9 +207,9 @@ def test_the_latest_escalation_is_the_one_shown(clinic, nurse):
     escalate(nurse, alert, first, "first look")
     escalate(nurse, alert, second, "onc-a is in theatre")
     html = staff_client(nurse).get(f"/staff/alerts/{alert.pk}/").content.decode()
-    box = text(
-        re.search(r'<section class="handoff"(?:(?!</section>).)*</section>', html, re.S).group(0)
-    )
+    found = re.search(r'<section class="handoff"(?:(?!</section>).)*</section>', html, re.S)
+    assert found
+    box = text(found.group(0))
     assert "to onc-b" in box and "onc-a is in theatre" in box and "first look" not in box
 
 
