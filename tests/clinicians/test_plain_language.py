@@ -15,6 +15,7 @@ from django.core.management import call_command
 from alerts.models import Alert
 from diary import catalogue, catalogue_text
 from diary.grading import TERMS
+from diary.grading.ctcae import RULES
 from diary.models import Patient
 from tests.helpers import staff_client
 
@@ -53,11 +54,25 @@ def visible(html: str) -> str:
     return re.sub(r"\s+", " ", " ".join(parser.parts))
 
 
+# A field name with its underscores made spaces and capitalised, as the pages did ("Tki doses
+# taken"), where the catalogue's label says something else ("Tablet doses taken").
+# CTCAE's own criteria may use the same words ("Oral intake decreased ..."): those are not ours.
+CTCAE_WORDS = " ".join(c.text for rules in RULES.values() for c in rules.criteria)
+NAIVE = {
+    key.replace("_", " ").capitalize(): label
+    for key, label in catalogue_text.STAFF_LABELS.items()
+    if "_" in key
+    and key.replace("_", " ").lower() != label.lower()
+    and key.replace("_", " ").capitalize() not in CTCAE_WORDS
+}
+
+
 def problems(html: str) -> list[str]:
     words = visible(html)
     found = []
     for name, pattern in (("rule id", RULE_ID), ("tag", SOURCE_TAG), ("field", SNAKE_CASE)):
         found += [f"{name} {m.group(0)!r}" for m in pattern.finditer(words)]
+    found += [f"field as words {naive!r}" for naive in NAIVE if re.search(rf"\b{naive}\b", words)]
     return found
 
 
