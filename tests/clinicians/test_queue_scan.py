@@ -6,6 +6,7 @@ of the alert page."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,15 @@ from django.utils import timezone
 from alerts.models import Alert, DashboardPush
 from diary import services
 from diary.models import StaffRole
-from tests.helpers import enroll, make_alert, make_clinic, make_staff, report, staff_client
+from tests.helpers import (
+    enroll,
+    make_alert,
+    make_clinic,
+    make_staff,
+    record_entry,
+    report,
+    staff_client,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -222,3 +231,69 @@ def test_an_oncologist_of_another_clinic_cannot_be_chosen(clinic, nurse):
     assert response.status_code == 400
     alert.refresh_from_db()
     assert (alert.status, alert.assigned_to) == ("open", None)
+
+
+# --- the row's words (clinicians.summary) ------------------------------------------------------
+
+
+def test_a_time_based_rule_reads_as_its_finding_without_the_tag(clinic):
+    from alerts.models import AlertEvidence
+    from clinicians.summary import summaries
+
+    alert = make_alert(patient(clinic, 1), kind="diary", level="amber")
+    AlertEvidence.objects.create(
+        alert=alert,
+        code="diary.amber.no_entry",
+        level="amber",
+        reason="No diary entry for 3 days - §5.7 [D]",
+        source="§5.7 [D]",
+    )
+    assert summaries([alert]) == {alert.pk: "No diary entry for 3 days"}
+
+
+def test_a_long_report_is_cut_to_four_findings_the_alerts_own_first(clinic):
+    from clinicians.summary import summaries
+
+    sick = patient(clinic, 1)
+    record_entry(
+        sick,
+        timezone.now() - timedelta(minutes=5),
+        {
+            "fatigue": {"fatigue": True, "relieved_by_rest": False},
+            "pruritus": {"itch_extent": "widespread"},
+            "headache": {"pain_severity": "mild"},
+            "diarrhea": {"stools_over_baseline": 5, "blood_in_stool": True},
+        },
+    )
+    alert = Alert.objects.get(patient=sick, kind="gi")
+    words = summaries([alert])[alert.pk]
+    assert words.startswith("Stools over baseline 5 stools/day; Blood in stool")
+    assert words.endswith("; and 2 more")
+    assert words.count(";") == 4
+
+
+def test_a_questionnaire_reads_as_its_raised_composites(clinic):
+    from alerts.models import AlertEvidence
+    from clinicians.summary import summaries
+    from diary.models import QuestionnaireResponse
+
+    sick = patient(clinic, 1)
+    alert = make_alert(sick, kind="gi", level="amber")
+    response = QuestionnaireResponse.objects.create(
+        id=uuid.uuid4(),
+        patient=sick,
+        instrument="proctcae_zongertinib",
+        completed_at=timezone.now(),
+        answers={},
+        scores={"nausea": 3, "fatigue": 0},
+    )
+    AlertEvidence.objects.create(
+        alert=alert,
+        response=response,
+        code="proctcae.amber.nausea_3",
+        level="amber",
+        symptom="nausea",
+        reason="x",
+        source="§5.4 [D]",
+    )
+    assert summaries([alert]) == {alert.pk: "Nausea: PRO-CTCAE 3 of 3"}
