@@ -297,3 +297,29 @@ def test_a_questionnaire_reads_as_its_raised_composites(clinic):
         source="§5.4 [D]",
     )
     assert summaries([alert]) == {alert.pk: "Nausea: PRO-CTCAE 3 of 3"}
+
+
+def test_the_queue_reads_both_sections_and_their_words_in_a_constant_number_of_queries(
+    clinic, nurse, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = staff_client(nurse)
+    tdxd = services.Baseline(spo2_rest=97, spo2_exertion=95, cough_severity="none")
+    report(patient(clinic, 1, TDXD, baseline=tdxd), {"hypoxia": {"spo2_rest": 86}})
+    report(patient(clinic, 2, baseline=tdxd), {"diarrhea": {"stools_over_baseline": 5}})
+    # One of each level (an empty section reads no ids: one query fewer, never more).
+    with CaptureQueriesContext(connection) as first:
+        assert client.get("/staff/").status_code == 200
+    for n in range(3, 40):
+        sick = patient(clinic, n, TDXD if n % 2 else "zongertinib", baseline=tdxd)
+        symptoms = (
+            {"hypoxia": {"spo2_rest": 86}} if n % 2 else {"diarrhea": {"stools_over_baseline": 5}}
+        )
+        report(sick, symptoms)
+    assert Alert.objects.filter(level="red").count() > 10
+    assert Alert.objects.filter(level="amber").count() > 10
+    with django_assert_num_queries(len(first)):
+        html = client.get("/staff/").content.decode()
+    assert "Stools over baseline 5" in html and "SpO2 at rest 86%" in html
