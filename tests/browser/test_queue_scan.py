@@ -145,3 +145,27 @@ def test_the_oncologist_finds_the_escalation_assigned_to_them_with_the_note_on_t
     page.screenshot(path=str(artifacts / "alert.png"), full_page=True)
     alert.refresh_from_db()
     assert (alert.status, alert.assigned_to) == ("escalated", oncologist)
+
+
+def test_the_queue_and_the_alert_page_have_no_accessibility_violations(
+    app: AppServer, chromium: Any
+) -> None:
+    from tests.browser.test_patient_app import axe_violations
+
+    oncologist, reds, _ = busy_clinic()
+    context = chromium.new_context(
+        base_url=app.url, viewport={"width": 1280, "height": 900}, locale="en-GB", bypass_csp=True
+    )
+    page = context.new_page()
+    try:
+        sign_in(page, NURSE)
+        assert axe_violations(page) == [], "queue"
+        page.goto(f"/staff/alerts/{reds[0].pk}/")
+        page.locator("summary", has_text="Escalate to an oncologist").click()
+        page.get_by_label("Escalate to").select_option(label=f"{ONCOLOGIST} (oncologist)")
+        page.get_by_role("button", name="Escalate").click()
+        expect(page.locator("section.handoff")).to_be_visible()
+        page.locator("details.why-fired summary").click()
+        assert axe_violations(page) == [], "alert page with the hand-off"
+    finally:
+        context.close()
