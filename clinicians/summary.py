@@ -13,7 +13,7 @@ from typing import Any
 
 from alerts.models import Alert, AlertEvidence
 from clinicians.triage import in_words
-from diary.catalogue import staff_answer, staff_label
+from diary.catalogue import reported_value, staff_answer, staff_label
 from diary.grading import TERMS
 from diary.models import Patient
 
@@ -62,8 +62,7 @@ def _phrase(term: str, field: str, value: object, patient: Patient) -> str:
     if spec is not None and spec.kind == "bool":
         text = label if value != spec.lower_is_worse else f"{label}: {staff_answer(field, value)}"
     elif spec is not None and spec.kind in ("int", "number"):
-        unit = spec.unit if spec.unit in ("%", "°C", "°F") else f" {spec.unit}" if spec.unit else ""
-        text = f"{label} {value}{unit}"
+        text = f"{label} {reported_value(field, value)}"
     else:
         text = f"{label}: {staff_answer(field, value)}"
     baseline_field = BASELINES.get(field)

@@ -266,9 +266,10 @@ def reported_value(field: str, value: object) -> str:
     unit = units.pop() if len(units) == 1 else ""
     if field == "loperamide_mg":
         unit = "mg"
+    unit = catalogue_text.STAFF_UNITS.get(unit, unit)
     if not unit:
         return text
-    return f"{text}{unit}" if unit in ("%", "°C", "°F") else f"{text} {unit}"
+    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
 
 
 # A code in running text (a rule's condition): a field or term name in snake_case.

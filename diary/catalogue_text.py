@@ -301,3 +301,7 @@ STAFF_CHOICE_LABELS: dict[tuple[str, str], str] = {
     ("seizure_type", "partial_no_loss_of_consciousness"): "partial, still aware",
     ("seizure_type", "generalized"): "generalised, or lost awareness",
 }
+
+# Units as the care team reads them after a staff label, where the vocabulary's unit would
+# repeat the label ("Stools over baseline 4 stools/day").
+STAFF_UNITS: dict[str, str] = {"stools/day": "a day", "episodes": ""}

@@ -267,7 +267,7 @@ def test_a_long_report_is_cut_to_four_findings_the_alerts_own_first(clinic):
     )
     alert = Alert.objects.get(patient=sick, kind="gi")
     words = summaries([alert])[alert.pk]
-    assert words.startswith("Stools over baseline 5 stools/day; Blood in stool")
+    assert words.startswith("Stools over baseline 5 a day; Blood in stool")
     assert words.endswith("; and 2 more")
     assert words.count(";") == 4
 
