@@ -9,6 +9,7 @@ the "call now" answers are ``diary.call_now``; the texts are translated with Dja
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -257,13 +258,22 @@ def staff_answer(field: str, value: object) -> str:
     return str(value)
 
 
+@functools.cache
+def _field_units() -> dict[str, str]:
+    """Each field's unit, where every term that asks it gives the same one."""
+    units: dict[str, set[str]] = {}
+    for spec in TERMS.values():
+        for name, field_spec in spec.fields.items():
+            units.setdefault(name, set()).add(field_spec.unit)
+    return {name: found.pop() for name, found in units.items() if len(found) == 1}
+
+
 def reported_value(field: str, value: object) -> str:
     """An answer with the unit of its field, wherever it is asked: ``91%``, ``38.4 °C``."""
     text = staff_answer(field, value)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return text
-    units = {spec.fields[field].unit for spec in TERMS.values() if field in spec.fields}
-    unit = units.pop() if len(units) == 1 else ""
+    unit = _field_units().get(field, "")
     if field == "loperamide_mg":
         unit = "mg"
     unit = catalogue_text.STAFF_UNITS.get(unit, unit)
