@@ -60,7 +60,7 @@ def _phrase(term: str, field: str, value: object, patient: Patient) -> str:
     spec = TERMS[term].fields.get(field) if term in TERMS else None
     label = staff_label(field)
     if spec is not None and spec.kind == "bool":
-        # "Blood in stool"; a yes/no where "no" is the worse answer says so ("Relieved by rest: no").
+        # "Blood in stool"; a yes/no whose "no" is the worse says so ("Relieved by rest: no").
         plain_yes = value is True and not spec.lower_is_worse
         text = label if plain_yes else f"{label}: {staff_answer(field, value)}"
     elif spec is not None and spec.kind in ("int", "number"):
