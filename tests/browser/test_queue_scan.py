@@ -169,3 +169,31 @@ def test_the_queue_and_the_alert_page_have_no_accessibility_violations(
         assert axe_violations(page) == [], "alert page with the hand-off"
     finally:
         context.close()
+
+
+def test_a_colleague_opening_an_alert_clears_its_new_marker_in_an_open_queue_live(
+    app: AppServer, page: Any, chromium: Any
+) -> None:
+    clinic = make_clinic("LIVE")
+    make_staff(clinic, StaffRole.NURSE, username=NURSE)
+    make_staff(clinic, StaffRole.NURSE, username="nurse.colleague")
+    patient, _ = enroll(clinic, "zongertinib")
+    record_entry(patient, timezone.now(), {"diarrhea": {"stools_over_baseline": 5}})
+    alert = Alert.objects.get(patient=patient)
+    sign_in(page, NURSE)
+    row = page.locator("#queue tbody tr", has=page.locator(f'a[href="/staff/alerts/{alert.pk}/"]'))
+    expect(row.locator(".new-marker")).to_have_count(1)
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    page.evaluate("window.toxwatchMarker = 'not reloaded'")
+
+    colleague = chromium.new_context(base_url=app.url, locale="en-GB")
+    try:
+        other = colleague.new_page()
+        sign_in(other, "nurse.colleague")
+        other.goto(f"/staff/alerts/{alert.pk}/")
+        expect(other.locator("h1")).to_contain_text("GI")
+    finally:
+        colleague.close()
+    # The first opening is pushed: the open queue re-reads itself and the marker goes.
+    expect(row.locator(".new-marker")).to_have_count(0, timeout=5_000)
+    assert page.evaluate("window.toxwatchMarker") == "not reloaded"
