@@ -6,6 +6,8 @@ RED and AMBER each have their own section with its count, every AMBER is on the 
 of its section (the AMBER count at the top jumps to it), every row says what was reported and
 is marked "New" until someone opens it. Then a nurse escalates a RED to a named oncologist with
 a note, and the oncologist, signing in, finds it assigned to them with the note at the top.
+A colleague's first opening clears the marker in an open queue live; axe-core finds no
+violation on the queue or the alert page.
 """
 
 from __future__ import annotations
