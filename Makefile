@@ -56,8 +56,8 @@ schema-check:
 ## took copied to docs/screenshots/.
 screenshots: install
 	TOXWATCH_BROWSER=1 $(BIN)/python -m pytest tests/browser -q
-	cp test-artifacts/browser/queue.png test-artifacts/browser/alert.png \
-		test-artifacts/browser/patient.png test-artifacts/browser/app-*.png \
+	cp test-artifacts/browser/queue.png test-artifacts/browser/queue-amber.png \
+		test-artifacts/browser/alert.png test-artifacts/browser/patient.png test-artifacts/browser/app-*.png \
 		test-artifacts/browser/patient-768.png test-artifacts/browser/exports-768.png \
 		test-artifacts/browser/calling.png test-artifacts/browser/patients.png \
 		test-artifacts/browser/enrol.png test-artifacts/browser/enrol-code.png \

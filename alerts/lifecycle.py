@@ -32,6 +32,22 @@ def _locked(alert_id: int) -> Alert:
     return Alert.objects.select_for_update().get(pk=alert_id)
 
 
+def mark_first_opened(*, alert: Alert, user: User) -> bool:
+    """Record the first time a staff member of the clinic opens the alert page: the queue's
+    "New" marker ends for everyone (D77). A conditional UPDATE claims the first opening, so two
+    colleagues opening it at once record one; the audit event pushes the change to the other
+    open queues. True when this call was the first opening."""
+    with transaction.atomic():
+        now = timezone.now()
+        claimed = Alert.objects.filter(pk=alert.pk, first_opened_at__isnull=True).update(
+            first_opened_at=now, first_opened_by=user
+        )
+        if claimed:
+            alert.first_opened_at, alert.first_opened_by = now, user
+            record_event(alert, EventType.FIRST_OPENED, user, {})
+    return bool(claimed)
+
+
 def acknowledge_alert(*, alert_id: int, user: User) -> Alert:
     with transaction.atomic():
         alert = _locked(alert_id)

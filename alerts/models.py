@@ -165,6 +165,12 @@ class Alert(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     outcome = models.CharField(max_length=30, choices=Outcome.choices, blank=True)
+    # When a staff member of the clinic first opened the alert page, and who (issue 15): the
+    # queue marks an alert nobody has opened yet as "New" (D77).
+    first_opened_at = models.DateTimeField(null=True, blank=True)
+    first_opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     objects = AlertQuerySet.as_manager()
 
@@ -204,6 +210,11 @@ class Alert(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_new(self) -> bool:
+        """Nobody of the clinic has opened the alert page yet (the queue's "New" marker)."""
+        return self.first_opened_at is None
 
     def overdue_by(self, now: Any = None) -> timedelta | None:
         """How late the first answer is, for an alert nobody has acknowledged; else None."""
@@ -255,6 +266,14 @@ class AlertEvidence(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    @property
+    def finding(self) -> str:
+        """The reason without its source tag (the staff pages show the tag in a disclosure)."""
+        suffix = f" - {self.source}"
+        if self.source and self.reason.endswith(suffix):
+            return self.reason[: -len(suffix)]
+        return self.reason
+
     @classmethod
     def of(
         cls,
@@ -282,6 +301,8 @@ class AlertEvidence(models.Model):
 
 class EventType(models.TextChoices):
     OPENED = "opened", "Opened"
+    # A staff member opened the alert page for the first time (the queue's "New" ends, D77).
+    FIRST_OPENED = "first_opened", "First opened by staff"
     EVIDENCE = "evidence", "New evidence"
     LEVEL_RAISED = "level_raised", "Level raised"
     ACKNOWLEDGED = "acknowledged", "Acknowledged"

@@ -22,7 +22,7 @@ alert or patient drawn at random from that clinic, after a few unmeasured warm-u
 
   queue           GET /staff/                          the default queue (alerts needing action)
   queue filtered  GET /staff/?status=all&level=red     every RED alert of the clinic, paged
-  queue deep page GET /staff/?status=resolved&page=200 the 200th page of resolved alerts
+  queue deep page GET /staff/?status=resolved&amber_page=200  the 200th page of resolved AMBERs
   queue partial   GET /staff/queue/ (htmx)             the list the live queue re-fetches
   alert           GET /staff/alerts/<id>/              an alert page with its trail
   patient         GET /staff/patients/<subject>/       12 weeks of a patient's history
@@ -161,7 +161,7 @@ def server_env() -> dict[str, str]:
 SEED_ENTRIES = """
 INSERT INTO diary_diaryentry (id, patient_id, recorded_at, recorded_offset_minutes, received_at,
     reporter, symptoms, tki_doses_taken, tki_doses_missed, missed_dose_reason, note,
-    content_hash, grade_summary, alert_level)
+    content_hash, grade_summary, alert_level, advice)
 SELECT md5(p.id::text || '-' || g.n::text)::uuid, p.id, t.at, 60, t.at + interval '2 minutes',
     'patient',
     jsonb_build_object(
@@ -172,7 +172,7 @@ SELECT md5(p.id::text || '-' || g.n::text)::uuid, p.id, t.at, 60, t.at + interva
     CASE WHEN c.drug = 'trastuzumab_deruxtecan' THEN NULL ELSE 1 - (g.n %% 17 = 0)::int END,
     CASE WHEN c.drug = 'trastuzumab_deruxtecan' THEN NULL ELSE (g.n %% 17 = 0)::int END,
     '', '', md5(p.id::text || ':' || g.n::text),
-    jsonb_build_object('diarrhea', s.grade, 'hypoxia', 0, 'fever', 0), 'green'
+    jsonb_build_object('diarrhea', s.grade, 'hypoxia', 0, 'fever', 0), 'green', '{}'::jsonb
 FROM diary_patient p
 JOIN diary_treatmentcourse c ON c.patient_id = p.id
 CROSS JOIN generate_series(1, %(max_entries)s) AS g(n)
@@ -226,7 +226,7 @@ JOIN diary_diaryentry e ON e.id = md5(s.patient_id::text || '-' || s.n::text)::u
 
 INSERT INTO alerts_alert (patient_id, clinic_id, kind, level, status, reason, opened_at, due_at,
     last_evidence_at, acknowledged_at, acknowledged_by_id, assigned_to_id, escalated_at,
-    resolved_at, resolved_by_id, outcome)
+    resolved_at, resolved_by_id, outcome, first_opened_at, first_opened_by_id)
 SELECT b.patient_id, b.clinic_id, b.kind, b.level, b.status,
     'Bench alert: ' || b.kind || ' at ' || b.level, b.opened_at,
     b.opened_at + CASE WHEN b.level = 'red' THEN interval '1 hour' ELSE interval '24 hours' END,
@@ -238,7 +238,11 @@ SELECT b.patient_id, b.clinic_id, b.kind, b.level, b.status,
     CASE WHEN b.status = 'resolved' THEN b.opened_at + interval '26 hours' END,
     CASE WHEN b.status = 'resolved' THEN b.nurse_id END,
     CASE WHEN b.status = 'resolved' THEN (ARRAY['advice_given', 'seen_in_clinic', 'drug_held',
-        'dose_reduced', 'no_action_needed'])[1 + b.j %% 5] ELSE '' END
+        'dose_reduced', 'no_action_needed'])[1 + b.j %% 5] ELSE '' END,
+    -- opened by the nurse who acknowledged it; an open alert is still "New" for one in two
+    CASE WHEN b.status <> 'open' OR b.patient_id %% 20 = 10
+         THEN b.opened_at + interval '4 minutes' END,
+    CASE WHEN b.status <> 'open' OR b.patient_id %% 20 = 10 THEN b.nurse_id END
 FROM bench_alert b
 ORDER BY b.opened_at, b.patient_id;
 
@@ -284,6 +288,27 @@ CROSS JOIN LATERAL (VALUES
 WHERE v.present
 ORDER BY v.at;
 """
+
+
+def check_insert_columns(statements: list[str]) -> None:
+    """Every NOT NULL column without a default of each table the SQL fills is in its INSERT:
+    a migration that adds one breaks the seeding with a clear message, not a mid-load error
+    (diary 0008's ``advice`` did, issue 15)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for sql in statements:
+            for table, columns in re.findall(r"INSERT INTO (\w+) \(([^)]*)\)", sql):
+                given = {c.strip() for c in columns.split(",")}
+                cursor.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+                    "AND is_nullable = 'NO' AND column_default IS NULL AND column_name <> 'id' "
+                    "AND is_identity = 'NO'",
+                    [table],
+                )
+                missing = sorted({row[0] for row in cursor.fetchall()} - given)
+                if missing:
+                    raise SystemExit(f"bench seeding: {table} needs {', '.join(missing)}")
 
 
 def seed() -> dict[str, int]:
@@ -369,6 +394,7 @@ def seed() -> dict[str, int]:
         ("evidence", SEED_EVIDENCE),
         ("events", SEED_EVENTS),
     ]
+    check_insert_columns([sql for _, sql in steps])
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMPORARY TABLE bench_staff AS SELECT s.clinic_id, s.role, s.user_id "
@@ -478,7 +504,7 @@ class Page:
 PAGES = [
     Page("queue", "/staff/"),
     Page("queue filtered", "/staff/?status=all&level=red"),
-    Page("queue deep page", "/staff/?status=resolved&page=200"),
+    Page("queue deep page", "/staff/?status=resolved&amber_page=200"),
     Page("queue partial", "/staff/queue/", htmx=True),
     Page("alert", "/staff/alerts/{alert}/"),
     Page("patient", "/staff/patients/{patient}/"),

@@ -65,10 +65,13 @@ class RefLine:
     """
 
     value: float
-    label: str  # the full text, with its source tag: the tooltip
+    label: str  # the full text: the tooltip
     kind: Literal["baseline", "threshold"] = "threshold"
     band: Literal["above", "below"] | None = None
     short: str = ""  # the legend's text (the label, cut to fit, by default)
+    # Where a threshold comes from, with its tag ("reference §5.2 RED 2 [V]"): listed under
+    # the chart in a disclosure, never in the chart itself (issue 15, D79).
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)

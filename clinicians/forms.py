@@ -74,7 +74,9 @@ class QueueFilterForm(forms.Form):
     drug = forms.ChoiceField(choices=[("", "Any drug"), *Drug.choices], required=False)
     assignee = forms.ChoiceField(required=False, label="Assigned to")
     escalated_to_me = forms.BooleanField(required=False, label="Escalated to me")
-    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    # Each section (RED, AMBER) has its own pages (issue 15, D78).
+    red_page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    amber_page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, staff: Staff, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -20,6 +20,18 @@ Tag = Literal["V", "S", "D", "NV"]
 ANY = "*"
 
 
+# What each tag means, in the words of the reference's own legend (../shared/clinical/
+# reference.md, top): the staff pages explain every tag they show (issue 15, D79).
+TAG_MEANINGS: dict[str, str] = {
+    "V": "verified: read in the source named (primary or official secondary).",
+    "S": "secondary: read only in a third-party summary; plausible, but re-check against the "
+    "label or paper before relying on it.",
+    "D": "design choice made for this software, not taken from any source; needs clinical "
+    "sign-off.",
+    "NV": "not verified: no readable source was found; not a hard rule, see the current label.",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Item:
     text: str

@@ -27,6 +27,7 @@ from alerts import rules
 from alerts.models import ACTIVE_STATUSES, Alert
 from clinicians import charts, triage
 from clinicians.metrics import MAX_OFFSET, local_day
+from diary.catalogue import staff_label
 from diary.grading import TERMS
 from diary.models import CourseStatus, DiaryEntry, EntryGrade, Patient, TreatmentCourse
 
@@ -217,8 +218,7 @@ def patient_alerts(patient: Patient, window: Window) -> list[Alert]:
 
 
 def term_label(term: str) -> str:
-    spec = TERMS.get(term)
-    return spec.label if spec is not None else term.replace("_", " ").capitalize()
+    return staff_label(term)
 
 
 def _dose_text(course: TreatmentCourse, code: str, *, short: bool = False) -> str:
@@ -290,9 +290,10 @@ def spo2_lines(patient: Patient, drug: str | None) -> tuple[charts.RefLine, ...]
         charts.RefLine(
             rules.HYPOXIA_SPO2_BELOW,
             f"RED: resting SpO2 below {rules.HYPOXIA_SPO2_BELOW}% (CTCAE v5.0 hypoxia G3 example), "
-            "any drug (reference §5.2 RED 2) [V]",
+            "any drug",
             band="below",
-            short=f"RED <{rules.HYPOXIA_SPO2_BELOW}% rest [V]",
+            short=f"RED <{rules.HYPOXIA_SPO2_BELOW}% rest",
+            source="reference §5.2 RED 2 [V]",
         )
     )
     if drug == "trastuzumab_deruxtecan":
@@ -305,9 +306,9 @@ def spo2_lines(patient: Patient, drug: str | None) -> tuple[charts.RefLine, ...]
                 trigger,
                 f"T-DXd RED: resting SpO2 {trigger:.0f}% or lower, that is "
                 f"{rules.TDXD_SPO2_REST_RED_AT_OR_BELOW}% or lower or "
-                f"{rules.TDXD_SPO2_REST_DROP_RED} points below the baseline "
-                "(reference §5.2 RED 3) [D]",
-                short=f"T-DXd RED ≤{trigger:.0f}% [D]",
+                f"{rules.TDXD_SPO2_REST_DROP_RED} points below the baseline",
+                short=f"T-DXd RED ≤{trigger:.0f}%",
+                source="reference §5.2 RED 3 [D]",
             )
         )
     return tuple(lines)
@@ -322,9 +323,10 @@ def _shown(value: Any) -> Any:
 # Fever >=38.0 °C is RED for any drug (§5.3; CTCAE fever G1 lower bound [V]).
 FEVER_LINE = charts.RefLine(
     float(rules.FEVER_C),
-    "RED: temperature 38.0 °C or above (CTCAE v5.0 fever G1 lower bound; reference §5.3) [V]",
+    "RED: temperature 38.0 °C or above (CTCAE v5.0 fever G1 lower bound)",
     band="above",
-    short="RED ≥38.0 °C [V]",
+    short="RED ≥38.0 °C",
+    source="reference §5.3 [V]",
 )
 
 
@@ -364,6 +366,16 @@ class PatientPage:
     table: list[DayRow]
     entries: list[dict[str, Any]]
     alerts: list[Alert]
+
+    @property
+    def line_sources(self) -> list[tuple[str, str]]:
+        """Each threshold drawn, with where it comes from (the chart's disclosure)."""
+        return [
+            (line.label, line.source)
+            for panel in self.timeline.panels
+            for line in panel.lines
+            if line.source
+        ]
 
     @property
     def treatment_day(self) -> int | None:

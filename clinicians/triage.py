@@ -3,6 +3,7 @@ their grades and rule reasons, the patient's treatment context, and the audit tr
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from alerts.models import Alert, AlertEvent, AlertEvidence, EventType, ExpectedAmber, Outcome
 from alerts.rules import RISK_FACTOR_TEXT, RULES, SOB_TEXT
+from diary.catalogue import plain_text, staff_label
 from diary.models import DiaryEntry, EntryGrade, Patient, QuestionnaireResponse
 from diary.vocabulary import TKI
 
@@ -63,8 +65,23 @@ def _when(trigger: Trigger) -> Any:
     return trigger.rules[0].created_at
 
 
-# What each rule code means, in one line (docs/alert-rules.md's "condition").
-CONDITIONS = {rule.code: rule.condition for rule in RULES}
+# What each rule code means, in one line (docs/alert-rules.md's "condition"), in the
+# catalogue's words (no field name in snake_case: issue 15, D79).
+CONDITIONS = {rule.code: plain_text(rule.condition) for rule in RULES}
+
+
+RULE_CODE = re.compile(r"\b[a-z]+\.(?:red|amber)\.[a-z0-9_]+")
+
+
+def in_words(text: str) -> str:
+    """A rule's finding for staff: rule codes in it (a combination lists the rules it counted)
+    become what each rule checks, field names their labels."""
+    return plain_text(RULE_CODE.sub(lambda m: condition(m.group(0)), text))
+
+
+def condition(code: str) -> str:
+    """A rule in words; a code no rule has any more (a renamed rule is a new code) as words."""
+    return CONDITIONS.get(code) or plain_text(code.rsplit(".", 1)[-1])
 
 
 @dataclass
@@ -76,7 +93,7 @@ class Marking:
 
     @classmethod
     def of(cls, marking: ExpectedAmber) -> Marking:
-        return cls(marking, [(code, CONDITIONS.get(code, code)) for code in marking.triggers])
+        return cls(marking, [(code, condition(code)) for code in marking.triggers])
 
 
 @dataclass
@@ -196,13 +213,13 @@ def baseline_rows(patient: Patient) -> list[tuple[str, str]]:
         rows.append(("Cough", patient.baseline_cough_severity))
     if patient.baseline_neuro:
         deficits = [
-            term.replace("_", " ") + ("" if level is True else f" ({level})")
+            staff_label(term) + ("" if level is True else f" ({level})")
             for term, level in patient.baseline_neuro.items()
         ]
         rows.append(("Neurological deficits", ", ".join(deficits)))
     if patient.baseline_composites:
         composites = [
-            f"{key.replace('_', ' ')} {grade}"
+            f"{staff_label(key)} {grade}"
             for key, grade in sorted(patient.baseline_composites.items())
         ]
         rows.append(("PRO-CTCAE composites (0-3)", ", ".join(composites)))
@@ -211,6 +228,45 @@ def baseline_rows(patient: Patient) -> list[tuple[str, str]]:
     if patient.home_oximeter:
         rows.append(("Home pulse oximeter", "yes"))
     return rows
+
+
+def rule_sources(found: list[Trigger]) -> list[tuple[str, str, str]]:
+    """Each rule that fired, once: its code, what it checks in words, its source tag (the
+    alert page's "Why this fired" disclosure)."""
+    rows: dict[str, tuple[str, str, str]] = {}
+    for trigger in found:
+        for rule in trigger.rules:
+            rows.setdefault(rule.code, (rule.code, condition(rule.code), rule.source))
+    return list(rows.values())
+
+
+# --- the escalation hand-off -----------------------------------------------------------------
+
+
+@dataclass
+class Handoff:
+    """The latest escalation, shown at the top of the alert page (issue 15, D78)."""
+
+    by: Any  # the user who escalated; None when the system did
+    to: Any  # the named oncologist; None: the on-call oncologist (paged)
+    at: Any
+    note: str
+    why: str  # an automatic escalation's reason
+
+
+def handoff(events: list[AlertEvent], users: dict[int, Any]) -> Handoff | None:
+    """The alert's latest escalation, from its audit trail (``events`` in trail order)."""
+    for event in reversed(events):
+        if event.type == EventType.ESCALATED:
+            detail = event.detail or {}
+            return Handoff(
+                by=event.actor,
+                to=users.get(detail["to"]) if detail.get("to") else None,
+                at=event.at,
+                note=str(detail.get("note") or ""),
+                why=str(detail.get("why") or ""),
+            )
+    return None
 
 
 # --- the audit trail in words -----------------------------------------------------------------
@@ -233,9 +289,11 @@ def describe(event: AlertEvent, users: dict[int, Any]) -> str:
         case EventType.EVIDENCE:
             return "New evidence from a diary entry."
         case EventType.SUPPRESSED:
-            codes = ", ".join(detail.get("codes", []))
+            codes = "; ".join(condition(code) for code in detail.get("codes", []))
             which = f" ({codes})" if codes else ""
             return f"A further report of AMBER triggers marked expected was folded in{which}."
+        case EventType.FIRST_OPENED:
+            return "Opened the alert page (the first of the care team to do so)."
         case EventType.ACKNOWLEDGED:
             return "Acknowledged."
         case EventType.ASSIGNED:
@@ -255,7 +313,11 @@ def describe(event: AlertEvent, users: dict[int, Any]) -> str:
         case EventType.EXPECTED_LEVEL_SET:
             until = str(detail.get("until", ""))[:10]
             marked = detail.get("codes")
-            what = f"AMBER triggers {', '.join(marked)}" if marked else "AMBER of this kind"
+            what = (
+                f"AMBER triggers ({'; '.join(condition(code) for code in marked)})"
+                if marked
+                else "AMBER of this kind"
+            )
             return (
                 f"{what} marked expected for {detail.get('days')} days (until {until}): "
                 f"{detail.get('reason', '')}"

@@ -3,10 +3,12 @@ form, call a service of ``alerts.lifecycle`` and render."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,15 +17,42 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import push_url
 
 from alerts import lifecycle
-from alerts.models import Alert
+from alerts.models import Alert, Level
 from clinicians import forms, guidance, triage
 from clinicians.access import Can, Staff, staff_view
 from clinicians.forms import QueueFilterForm
+from clinicians.summary import summaries
 
 QUEUE_PAGE_SIZE = 25
+# The queue's sections, in the order shown (RED first).
+QUEUE_LEVELS = [Level.RED.value, Level.AMBER.value]
 
 
 # --- the queue --------------------------------------------------------------------------------
+
+
+class _CountedPaginator(Paginator):
+    """A paginator told its count: one aggregate query counts every section (D78)."""
+
+    def __init__(self, object_list: Any, per_page: int, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count  # Paginator.count is a cached_property
+
+
+@dataclass
+class QueueSection:
+    """RED or AMBER: its own heading, count and pages, so one level never hides the other."""
+
+    level: str
+    label: str
+    page: Any
+    rows: list[tuple[Alert, Any, Any, str]]
+    param: str  # its page's query parameter: red_page, amber_page
+    other_pages: str  # the other section's page, kept by this section's pager
+
+    @property
+    def count(self) -> int:
+        return int(self.page.paginator.count)
 
 
 def _queue_context(request: HttpRequest) -> tuple[dict[str, Any], int]:
@@ -33,27 +62,64 @@ def _queue_context(request: HttpRequest) -> tuple[dict[str, Any], int]:
     status = 200
     if form.is_valid():
         alerts = form.filter(alerts)
-        page_number = form.cleaned_data.get("page") or 1
+        pages = {level: form.cleaned_data.get(f"{level}_page") or 1 for level in QUEUE_LEVELS}
+        levels = [form.cleaned_data["level"]] if form.cleaned_data.get("level") else QUEUE_LEVELS
     else:
         alerts = alerts.active()
-        page_number = 1
+        pages = dict.fromkeys(QUEUE_LEVELS, 1)
+        levels = list(QUEUE_LEVELS)
         status = 400
-    # Page the ids alone, which the clinic's indexes hold in queue order, so a deep page skips
-    # index entries, not joined rows; then read the page's rows with their columns (patient,
-    # assignee, current drug) in the same query (docs/performance.md, Dashboard).
-    paginator = Paginator(alerts.triage_order().values_list("pk", flat=True), QUEUE_PAGE_SIZE)
-    page = paginator.get_page(page_number)
-    shown = staff.alerts().filter(pk__in=page.object_list).with_queue_columns().triage_order()
+    # Each level's count in one query; then each section pages its ids alone, which the
+    # clinic's indexes hold in queue order, so a deep page skips index entries, not joined rows;
+    # then the shown rows of both sections are read with their columns (patient, assignee,
+    # current drug) in one query, and their evidence in one more (docs/performance.md).
+    counts_by_level = alerts.aggregate(
+        **{level: Count("pk", filter=Q(level=level)) for level in levels}
+    )
+    paged = {}
+    for level in levels:
+        paginator = _CountedPaginator(
+            alerts.filter(level=level).triage_order().values_list("pk", flat=True),
+            QUEUE_PAGE_SIZE,
+            counts_by_level[level],
+        )
+        paged[level] = paginator.get_page(pages[level])
+    shown_ids = [pk for page in paged.values() for pk in page.object_list]
+    shown = {
+        alert.pk: alert
+        for alert in staff.alerts().filter(pk__in=shown_ids).with_queue_columns().triage_order()
+    }
+    words = summaries(shown.values())
     now = timezone.now()
-    rows = [(alert, alert.overdue_by(now), alert.due_at - now) for alert in shown]
     query = request.GET.copy()
-    query.pop("page", None)
+    for level in QUEUE_LEVELS:
+        query.pop(f"{level}_page", None)
+    sections = []
+    for level in levels:
+        page = paged[level]
+        rows = [
+            (alert, alert.overdue_by(now), alert.due_at - now, words[alert.pk])
+            for alert in (shown[pk] for pk in page.object_list if pk in shown)
+        ]
+        others = "&".join(
+            f"{other}_page={paged[other].number}" for other in levels if other != level
+        )
+        sections.append(
+            QueueSection(
+                level=level,
+                label=Level(level).label.upper(),
+                page=page,
+                rows=rows,
+                param=f"{level}_page",
+                other_pages=others,
+            )
+        )
     context = {
         "form": form,
-        "page": page,
-        "rows": rows,
+        "sections": sections,
         "counts": staff.alerts().level_counts(),
         "query": query.urlencode(),
+        "pages": "&".join(f"{s.param}={s.page.number}" for s in sections if s.page.number > 1),
         "now": now,
         "nav": "queue",
     }
@@ -76,9 +142,7 @@ def queue_fragment(request: HttpRequest) -> HttpResponse:
     # Filters and paging (they send X-Queue-Navigation) put the full-page URL in the history;
     # a background re-fetch (the live push) does not.
     if request.htmx and request.headers.get("X-Queue-Navigation"):  # type: ignore[attr-defined]
-        query = context["query"]
-        page = context["page"].number
-        params = "&".join(p for p in (query, f"page={page}" if page > 1 else "") if p)
+        params = "&".join(p for p in (context["query"], context["pages"]) if p)
         return push_url(response, reverse("clinicians:queue") + (f"?{params}" if params else ""))
     return response
 
@@ -117,6 +181,7 @@ def _render_alert(
     triggers = triage.triggers(alert)
     colleagues = {u.pk: u for u in staff.colleagues()}
     events = list(alert.events.select_related("actor"))
+    handoff = triage.handoff(events, colleagues)
     action_forms = {}
     if staff.can(Can.TRIAGE):
         # Only AMBER triggers can be marked expected (reference §5.2).
@@ -141,6 +206,8 @@ def _render_alert(
                 kind=alert.kind, level=alert.level, drug=context.drug
             ),
             "trail": [(event, triage.describe(event, colleagues)) for event in events],
+            "rule_sources": triage.rule_sources(triggers),
+            "handoff": handoff,
             "forms": action_forms,
             "action_error": bound.get("_error"),
             "nav": "queue",
@@ -152,7 +219,10 @@ def _render_alert(
 @staff_view(Can.VIEW)
 def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One alert: why it fired, the patient's context, guidance, actions and the audit trail."""
-    alert = request.staff.alert(pk)  # type: ignore[attr-defined]
+    staff: Staff = request.staff  # type: ignore[attr-defined]
+    alert = staff.alert(pk)
+    if alert.first_opened_at is None:  # the queue's "New" ends for everyone (D77)
+        lifecycle.mark_first_opened(alert=alert, user=staff.user)
     return _render_alert(request, alert)
 
 

@@ -9,8 +9,10 @@ the "call now" answers are ``diary.call_now``; the texts are translated with Dja
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -220,3 +222,70 @@ def build(*, language: str, patient: Patient | None) -> dict[str, Any]:
 def etag(data: dict[str, Any]) -> str:
     body = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+# --- the staff dashboard's words (issue 15, item 3) ------------------------------------------
+# The care team reads the same vocabulary as the app, in short labels: a field, a term, a
+# PRO-CTCAE symptom, an instrument and an answer are never shown by their code (D79).
+
+
+def staff_label(name: str) -> str:
+    """A field, term, PRO-CTCAE symptom or instrument as the care team reads it."""
+    if name in catalogue_text.STAFF_LABELS:
+        return catalogue_text.STAFF_LABELS[name]
+    if name in TERMS:
+        return TERMS[name].label
+    from diary.grading.proctcae import PROCTCAE_SYMPTOMS
+
+    if name in PROCTCAE_SYMPTOMS:
+        return PROCTCAE_SYMPTOMS[name].label
+    from diary import instruments
+
+    if name in instruments.CURRENT:
+        return instruments.CURRENT[name].title
+    return name.replace("_", " ").capitalize()
+
+
+def staff_answer(field: str, value: object) -> str:
+    """An answer as the care team reads it: yes/no, a choice in words, a number as given."""
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    if isinstance(value, str):
+        label = catalogue_text.STAFF_CHOICE_LABELS.get((field, value))
+        return label if label is not None else value.replace("_", " ")
+    return str(value)
+
+
+@functools.cache
+def _field_units() -> dict[str, str]:
+    """Each field's unit, where every term that asks it gives the same one."""
+    units: dict[str, set[str]] = {}
+    for spec in TERMS.values():
+        for name, field_spec in spec.fields.items():
+            units.setdefault(name, set()).add(field_spec.unit)
+    return {name: found.pop() for name, found in units.items() if len(found) == 1}
+
+
+def reported_value(field: str, value: object) -> str:
+    """An answer with the unit of its field, wherever it is asked: ``91%``, ``38.4 °C``."""
+    text = staff_answer(field, value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return text
+    unit = _field_units().get(field, "")
+    if field == "loperamide_mg":
+        unit = "mg"
+    unit = catalogue_text.STAFF_UNITS.get(unit, unit)
+    if not unit:
+        return text
+    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+
+
+# A code in running text (a rule's condition): a field or term name in snake_case.
+_CODE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
+def plain_text(text: str) -> str:
+    """Running text with any field, term or symptom name replaced by its label, lower case."""
+    return _CODE.sub(lambda m: staff_label(m.group(0)).lower(), str(text))

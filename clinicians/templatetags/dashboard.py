@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django import template
+from django.utils import timezone
 
+from diary.catalogue import reported_value, staff_answer, staff_label
 from diary.models import Drug
 
 register = template.Library()
@@ -27,6 +29,17 @@ def duration(value: timedelta | None) -> str:
 
 
 @register.filter
+def ago(value: datetime | None, now: datetime | None = None) -> str:
+    """'12 min ago', '2 h 05 min ago', '1 d 3 h ago': how long since, at a glance."""
+    if value is None:
+        return ""
+    since = (now or timezone.now()) - value
+    if since < timedelta(minutes=1):
+        return "just now"
+    return f"{duration(since)} ago"
+
+
+@register.filter
 def drug_label(code: str | None) -> str:
     if not code:
         return "No current treatment"
@@ -36,31 +49,35 @@ def drug_label(code: str | None) -> str:
         return code
 
 
-WORDS = {
-    "adl": "ADL",
-    "sob_exertion": "breathless with",
-    "spo2_rest": "SpO2 at rest (%)",
-    "spo2_exertion": "SpO2 after exertion (%)",
-    "temp_c": "temperature (°C)",
-    "temp_f": "temperature (°F)",
-    "bsa_pct": "body surface (%)",
-    "tpn": "TPN",
-    "iv_fluids": "IV fluids",
-}
-
-
 @register.filter
 def words(key: str) -> str:
-    """A field name as words: ``stools_over_baseline`` -> ``stools over baseline``."""
-    return WORDS.get(key) or key.replace("_", " ")
+    """A field, term, PRO-CTCAE symptom or instrument in the catalogue's words for the care
+    team (``diary.catalogue.staff_label``): never its code (issue 15, D79)."""
+    return staff_label(key)
 
 
 @register.filter
-def answer(value: object) -> str:
-    if value is True:
-        return "yes"
-    if value is False:
-        return "no"
-    if isinstance(value, str):
-        return value.replace("_", " ")
-    return str(value)
+def plain(text: str) -> str:
+    """Running text with any rule code, field or term name replaced by its words."""
+    from clinicians.triage import in_words
+
+    return in_words(text)
+
+
+@register.filter
+def reported(value: object, field: str) -> str:
+    """An answer with its unit: ``91`` of ``spo2_rest`` -> ``91%``; a choice in words."""
+    return reported_value(field, value)
+
+
+@register.filter
+def answer(value: object, field: str = "") -> str:
+    return staff_answer(field, value)
+
+
+@register.simple_tag
+def tag_meanings() -> list[tuple[str, str]]:
+    """The source tags and what each means (clinicians/_tags.html)."""
+    from clinicians.guidance import TAG_MEANINGS
+
+    return list(TAG_MEANINGS.items())

@@ -169,7 +169,7 @@ def test_a_nurse_sees_a_red_ild_alert_arrive_live_then_acknowledges_calls_and_re
     expect(page).to_have_title(re.compile(r"^\(1\) RED - "))
     expect(page.locator("body")).not_to_contain_text("{#")  # no template source on the page
     assert blocked == []
-    page.screenshot(path=str(artifacts / "queue.png"))
+    page.screenshot(path=str(artifacts / "triage-queue.png"))
 
     # The alert page: why it fired, then the nurse's actions, each confirmed on the page.
     row.get_by_role("link", name="Possible ILD / pneumonitis").click()
@@ -190,7 +190,7 @@ def test_a_nurse_sees_a_red_ild_alert_arrive_live_then_acknowledges_calls_and_re
     page.get_by_label("Yes, spoke to the patient or carer").check()
     page.get_by_role("button", name="Log call").click()
     expect(page.locator(".messages")).to_contain_text("Call logged.")
-    page.screenshot(path=str(artifacts / "alert.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "triage-alert.png"), full_page=True)
 
     page.locator("summary", has_text="Resolve").click()
     page.get_by_label("Outcome").select_option(label="Drug held")
@@ -208,6 +208,7 @@ def test_a_nurse_sees_a_red_ild_alert_arrive_live_then_acknowledges_calls_and_re
     trail = audit_rows(page)
     assert [text for _, text in trail] == [
         "system: Opened at RED.",
+        f"{NURSE}: Opened the alert page (the first of the care team to do so).",
         f"{NURSE}: Acknowledged.",
         f"{NURSE}: Call logged (reached): Breathless walking to the kitchen since yesterday; "
         "no fever. Coming in today.",
@@ -220,6 +221,7 @@ def test_a_nurse_sees_a_red_ild_alert_arrive_live_then_acknowledges_calls_and_re
     events = list(alert.events.order_by("at", "pk").values_list("type", "actor__username"))
     assert events == [
         (EventType.OPENED, None),
+        (EventType.FIRST_OPENED, NURSE),  # the queue's "New" ended (issue 15)
         (EventType.ACKNOWLEDGED, NURSE),
         (EventType.CALL_LOGGED, NURSE),
         (EventType.RESOLVED, NURSE),

@@ -41,7 +41,7 @@ def url(patient: Patient) -> str:
 def test_the_patient_page_shows_the_new_baselines_and_the_edit_form_to_a_nurse(clinic, patient):
     nurse = staff_client(make_staff(clinic, StaffRole.NURSE))
     body = nurse.get(f"/staff/patients/{patient.subject_id}/").content.decode()
-    assert "Neurological deficits" in body and "headache (mild)" in body
+    assert "Neurological deficits" in body and "Headache (mild)" in body
     assert "Stoma" in body
     assert "Save baselines" in body
 
@@ -49,7 +49,7 @@ def test_the_patient_page_shows_the_new_baselines_and_the_edit_form_to_a_nurse(c
 def test_a_data_manager_sees_the_baselines_but_no_edit_form_and_cannot_post(clinic, patient):
     manager = staff_client(make_staff(clinic, StaffRole.DATA_MANAGER))
     body = manager.get(f"/staff/patients/{patient.subject_id}/").content.decode()
-    assert "headache (mild)" in body and "Save baselines" not in body
+    assert "Headache (mild)" in body and "Save baselines" not in body
     assert manager.post(url(patient), form(cough_severity="mild")).status_code == 403
     assert not BaselineChange.objects.exists()
 

@@ -185,11 +185,12 @@ def test_an_unknown_filter_value_is_a_400_showing_every_active_alert(clinic, nur
 
 
 def test_the_queue_is_paginated(clinic, nurse):
+    # Each level's section has its own pages (issue 15): tests/clinicians/test_queue_scan.py.
     for n in range(30):
         make_alert(patient(clinic, n), due_in=timedelta(minutes=10 + n))
     client = staff_client(nurse)
     first = alert_ids(client.get("/staff/"))
-    second = alert_ids(client.get("/staff/?page=2"))
+    second = alert_ids(client.get("/staff/?amber_page=2"))
     assert len(first) == 25
     assert len(second) == 5
     assert not set(first) & set(second)
@@ -214,20 +215,21 @@ def test_a_deep_page_lists_its_alerts_in_queue_order_with_their_current_drug(cli
         )
         drug_of[alert.pk] = drugs[n % 3]
     expected = [
-        a.pk for a in sorted(Alert.objects.all(), key=lambda a: (a.level != "red", a.due_at, a.pk))
+        a.pk for a in sorted(Alert.objects.filter(level="amber"), key=lambda a: (a.due_at, a.pk))
     ]
     client = staff_client(nurse)
-    shown = [alert_ids(client.get(f"/staff/?status=resolved&page={n}")) for n in (1, 2, 3)]
-    assert shown == [expected[:25], expected[25:50], expected[50:]]
-    html = client.get("/staff/?status=resolved&page=3").content.decode()
-    for pk in expected[50:]:
+    url = "/staff/?status=resolved&level=amber&amber_page={}"
+    shown = [alert_ids(client.get(url.format(n))) for n in (1, 2)]
+    assert shown == [expected[:25], expected[25:]]
+    html = client.get(url.format(2)).content.decode()
+    for pk in expected[25:]:
         row = html.split(f'href="/staff/alerts/{pk}/"')[1].split("</tr>")[0]
-        assert f"<td>{Drug(drug_of[pk]).label}</td>" in row
+        assert f'<span class="muted">{Drug(drug_of[pk]).label}</span>' in row
 
 
 def test_a_deep_page_takes_as_many_queries_as_the_first(clinic, nurse, django_assert_num_queries):
     client = staff_client(nurse)
-    url = "/staff/?status=all&level=red&page=3"
+    url = "/staff/?status=all&level=red&red_page=3"
     make_alert(patient(clinic, 0), level="red")
     few = queries_for(client, url)  # page 3 of 1 alert is the first page
     for n in range(1, 60):
