@@ -23,6 +23,8 @@ from playwright.sync_api import expect
 from alerts.models import Alert
 from diary import services
 from diary.models import StaffRole
+from identity import services as identity_services
+from identity.models import Contact
 from tests.browser.server import AppServer
 from tests.browser.test_triage import sign_in
 from tests.helpers import enroll, make_clinic, make_staff, record_entry
@@ -109,6 +111,19 @@ def test_the_oncologist_finds_the_escalation_assigned_to_them_with_the_note_on_t
 ) -> None:
     oncologist, reds, _ = busy_clinic()
     alert = reds[0]
+    # Invented details (a UK drama number): the page opens with whom to call, then the hand-off.
+    identity_services.save_contact(
+        patient=alert.patient,
+        contact=Contact(
+            name="Margaret Ellison",
+            hospital_number="RX 204 117",
+            phone="+44 20 7946 0132",
+            preferred_language="English",
+            emergency_name="Tom Ellison (husband)",
+            emergency_phone="+44 20 7946 0133",
+        ),
+        user=None,
+    )
     note = "Resting SpO2 86%, breathless walking to the kitchen. Please review today: CT?"
     sign_in(page, NURSE)
     page.goto(f"/staff/alerts/{alert.pk}/")
@@ -130,7 +145,8 @@ def test_the_oncologist_finds_the_escalation_assigned_to_them_with_the_note_on_t
     expect(page.locator("#queue tbody tr")).to_have_count(1)
     row.get_by_role("link").first.click()
     expect(page).to_have_url(re.compile(rf"/staff/alerts/{alert.pk}/$"))
-    # The hand-off is the first thing under the heading: who, to whom (you), when, the note.
+    # Under the heading: whom to call, then the hand-off: who, to whom (you), when, the note.
+    expect(page.locator("a[href='tel:+442079460132']").first).to_be_in_viewport()
     expect(handoff).to_be_in_viewport()
     expect(handoff).to_contain_text(f"Escalated by {NURSE} to {ONCOLOGIST}")
     expect(handoff).to_contain_text("(to you)")
