@@ -1,0 +1,105 @@
+"""Inserts on the ingest path without the ORM's query building (issue 17, D85).
+
+Profiling a single diary entry (docs/performance.md, "Issue 17") showed the ORM's compiler
+building each ``bulk_create`` (the entry, its grades, the pipeline's evidence, events,
+notifications and follow-ups) costing more CPU than PostgreSQL spent storing the rows.
+``insert`` writes the same rows with the same values in one statement per call: the column list
+is the one ``bulk_create`` uses (every concrete field, the auto primary key left to the
+database), each value goes through its field's ``pre_save`` and ``get_db_prep_save`` as
+``bulk_create`` does, and the generated primary keys come back with ``RETURNING``, so the objects
+are as ``bulk_create`` leaves them (primary key set, ``_state.adding`` false). Only the SQL text
+is built here, once per model, vendor and row count, by joining strings.
+
+Models with a field that needs a placeholder of its own (``get_placeholder``) and backends that
+cannot return rows from a multi-row insert go through ``bulk_create``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+from django.db import connection
+from django.db.models import AutoField, BigAutoField, Field, Model, SmallAutoField
+
+AUTO = (AutoField, BigAutoField, SmallAutoField)
+
+
+@cache
+def _shape(model: type[Model], vendor: str) -> tuple[list[Field], str, str, str] | None:
+    """The fields ``bulk_create`` would write for new objects of ``model``, the statement's
+    head, one row's placeholders and the RETURNING clause (empty without an auto pk); None when
+    a field needs its own placeholder."""
+    opts = model._meta
+    auto_pk = isinstance(opts.pk, AUTO)
+    fields = [
+        f
+        for f in opts.concrete_fields
+        if not getattr(f, "generated", False) and not (auto_pk and f is opts.pk)
+    ]
+    if any(hasattr(f, "get_placeholder") for f in fields):
+        return None
+    quote = connection.ops.quote_name
+    table = quote(opts.db_table)
+    head = f"INSERT INTO {table} ({', '.join(quote(f.column) for f in fields)}) VALUES "
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    returning = f" RETURNING {table}.{quote(opts.pk.column)}" if auto_pk else ""
+    return fields, head, row, returning
+
+
+@cache
+def _sql(model: type[Model], vendor: str, rows: int) -> str:
+    shape = _shape(model, vendor)
+    assert shape is not None
+    _fields, head, row, returning = shape
+    return head + ", ".join([row] * rows) + returning
+
+
+def insert(objs: Sequence[Model]) -> None:
+    """Insert new objects of one model, as ``Model.objects.bulk_create(objs)`` would."""
+    if not objs:
+        return
+    model = type(objs[0])
+    shape = _shape(model, connection.vendor)
+    features = connection.features
+    if shape is None or (shape[3] and not features.can_return_rows_from_bulk_insert):
+        model._default_manager.bulk_create(objs)
+        return
+    fields, _head, _row, returning = shape
+    size = connection.ops.bulk_batch_size(fields, objs) or len(objs)
+    for start in range(0, len(objs), size):
+        chunk = objs[start : start + size]
+        params: list[Any] = []
+        for obj in chunk:
+            # As bulk_create: a related object saved after it was assigned gives its key now.
+            obj._prepare_related_fields_for_save(operation_name="bulk_create")
+            params.extend(
+                f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields
+            )
+        with connection.cursor() as cursor:
+            cursor.execute(_sql(model, connection.vendor, len(chunk)), params)
+            keys = cursor.fetchall() if returning else None
+        pk = model._meta.pk.attname
+        for position, obj in enumerate(chunk):
+            if keys is not None:
+                setattr(obj, pk, keys[position][0])
+            obj._state.adding = False
+            obj._state.db = connection.alias
+
+
+def update_column(model: type[Model], name: str, value: Any, pks: Sequence[Any]) -> None:
+    """``model.objects.filter(pk__in=pks).update(name=value)`` for one plain column (no
+    expression, no ``auto_now`` field touched), in one statement built without the ORM."""
+    if not pks:
+        return
+    opts = model._meta
+    field = opts.get_field(name)
+    quote = connection.ops.quote_name
+    sql = (
+        f"UPDATE {quote(opts.db_table)} SET {quote(field.column)} = %s"
+        f" WHERE {quote(opts.pk.column)} IN ({', '.join(['%s'] * len(pks))})"
+    )
+    prepared = field.get_db_prep_save(value, connection=connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [prepared, *(opts.pk.get_db_prep_value(pk, connection) for pk in pks)])
