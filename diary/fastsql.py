@@ -42,9 +42,9 @@ def _shape(model: type[Model], vendor: str) -> tuple[list[Field], str, str, str]
         return None
     quote = connection.ops.quote_name
     table = quote(opts.db_table)
-    head = f"INSERT INTO {table} ({', '.join(quote(f.column) for f in fields)}) VALUES "
+    head = f"INSERT INTO {table} ({', '.join(quote(str(f.column)) for f in fields)}) VALUES "
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    returning = f" RETURNING {table}.{quote(opts.pk.column)}" if auto_pk else ""
+    returning = f" RETURNING {table}.{quote(str(opts.pk.column))}" if auto_pk else ""
     return fields, head, row, returning
 
 
@@ -73,7 +73,7 @@ def insert(objs: Sequence[Model]) -> None:
         params: list[Any] = []
         for obj in chunk:
             # As bulk_create: a related object saved after it was assigned gives its key now.
-            obj._prepare_related_fields_for_save(operation_name="bulk_create")
+            obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
             params.extend(
                 f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields
             )
@@ -95,10 +95,11 @@ def update_column(model: type[Model], name: str, value: Any, pks: Sequence[Any])
         return
     opts = model._meta
     field = opts.get_field(name)
+    assert isinstance(field, Field)
     quote = connection.ops.quote_name
     sql = (
-        f"UPDATE {quote(opts.db_table)} SET {quote(field.column)} = %s"
-        f" WHERE {quote(opts.pk.column)} IN ({', '.join(['%s'] * len(pks))})"
+        f"UPDATE {quote(opts.db_table)} SET {quote(str(field.column))} = %s"
+        f" WHERE {quote(str(opts.pk.column))} IN ({', '.join(['%s'] * len(pks))})"
     )
     prepared = field.get_db_prep_save(value, connection=connection)
     with connection.cursor() as cursor:
