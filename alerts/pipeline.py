@@ -698,8 +698,9 @@ def _apply(
                 )
             continue
         if alert is None:
-            alert = Alert.objects.create(
+            alert = Alert(
                 patient=ctx.patient,
+                clinic_id=ctx.patient.clinic_id,  # as Alert.save sets it
                 kind=kind,
                 level=level,
                 reason=_reason(fired),
@@ -707,6 +708,7 @@ def _apply(
                 due_at=due_at_for(ctx.patient, level, now),
                 last_evidence_at=now,
             )
+            fastsql.insert([alert])  # Alert.objects.create's row, built without the ORM (D85)
             ctx.active[kind] = alert
             _attach(writes, alert, entry_id, fired, now)
             writes.events.append(
