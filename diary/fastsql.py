@@ -3,11 +3,12 @@
 Profiling a single diary entry (docs/performance.md, "Issue 17") showed the ORM's compiler
 building each ``bulk_create`` (the entry, its grades, the pipeline's evidence, events,
 notifications and follow-ups) costing more CPU than PostgreSQL spent storing the rows.
-``insert`` writes the same rows with the same values in one statement per call: the column list
-is the one ``bulk_create`` uses (every concrete field, the auto primary key left to the
-database), each value goes through its field's ``pre_save`` and ``get_db_prep_save`` as
-``bulk_create`` does, and the generated primary keys come back with ``RETURNING``, so the objects
-are as ``bulk_create`` leaves them (primary key set, ``_state.adding`` false). Only the SQL text
+``insert`` writes the same rows with the same values in one statement per call (several rows on
+PostgreSQL through ``UNNEST``, as Django's ``bulk_create`` does there): the column list is the
+one ``bulk_create`` uses (every concrete field, the auto primary key left to the database),
+each value goes through its field's ``pre_save`` and ``get_db_prep_save`` as ``bulk_create``
+does, and the generated primary keys come back with ``RETURNING``, so the objects are as
+``bulk_create`` leaves them (primary key set, ``_state.adding`` false). Only the SQL text
 is built here, once per model, vendor and row count, by joining strings.
 
 Models with a field that needs a placeholder of its own (``get_placeholder``) and backends that
@@ -39,7 +40,7 @@ def _shape(model: type[Model], vendor: str) -> tuple[list[Field], str, str, str]
         for f in opts.concrete_fields
         if not getattr(f, "generated", False) and not (auto_pk and f is opts.pk)
     ]
-    if any(hasattr(f, "get_placeholder") for f in fields):
+    if any(hasattr(f, "get_placeholder") or hasattr(f, "get_placeholder_sql") for f in fields):
         return None
     quote = connection.ops.quote_name
     table = quote(opts.db_table)
@@ -47,6 +48,25 @@ def _shape(model: type[Model], vendor: str) -> tuple[list[Field], str, str, str]
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     returning = f" RETURNING {table}.{quote(str(opts.pk.column))}" if auto_pk else ""
     return fields, head, row, returning
+
+
+@cache
+def _unnest_sql(model: type[Model], vendor: str) -> str | None:
+    """On PostgreSQL, the multi-row insert as Django's own bulk_create writes it: one array
+    per column through ``UNNEST``, so the statement's text (and psycopg's parse of it) is the
+    same whatever the number of rows, and planning is cheaper; None where it does not apply
+    (as Django decides: another backend, or a column type it does not know)."""
+    shape = _shape(model, vendor)
+    if vendor != "postgresql" or shape is None:
+        return None
+    fields, head, _row, returning = shape
+    types = []
+    for f in fields:
+        target = f.target_field if f.is_relation else f  # type: ignore[attr-defined]
+        if target.get_internal_type() not in connection.data_types:
+            return None
+        types.append(f"(%s)::{str(f.db_type(connection)).split('(')[0]}[]")
+    return head.removesuffix(" VALUES ") + f" SELECT * FROM UNNEST({', '.join(types)})" + returning
 
 
 @cache
@@ -71,15 +91,20 @@ def insert(objs: Sequence[Model]) -> None:
     size = connection.ops.bulk_batch_size(fields, objs) or len(objs)
     for start in range(0, len(objs), size):
         chunk = objs[start : start + size]
-        params: list[Any] = []
+        rows: list[list[Any]] = []
         for obj in chunk:
             # As bulk_create: a related object saved after it was assigned gives its key now.
             obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
-            params.extend(
-                f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields
+            rows.append(
+                [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields]
             )
+        unnest = _unnest_sql(model, connection.vendor) if len(rows) > 1 else None
+        if unnest is not None:
+            sql, params = unnest, [list(column) for column in zip(*rows, strict=True)]
+        else:
+            sql, params = _sql(model, connection.vendor, len(rows)), [v for r in rows for v in r]
         with connection.cursor() as cursor:
-            cursor.execute(_sql(model, connection.vendor, len(chunk)), params)
+            cursor.execute(sql, params)
             keys = cursor.fetchall() if returning else None
         pk = model._meta.pk.attname
         for position, obj in enumerate(chunk):
