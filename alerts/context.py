@@ -25,6 +25,7 @@ from django.db import connection, transaction
 
 from alerts import live
 from alerts.models import Alert, AlertEvent, AlertEvidence, Notification
+from diary import fastsql
 from diary.models import DiaryEntry, FollowUp, Patient
 
 
@@ -53,11 +54,14 @@ class AlertContext:
         """The patient's active alerts by kind, locked (read on first use: green entries never
         need them). Alerts opened during the call are added by the caller."""
         if self._active is None:
-            self._active = {
-                alert.kind: alert
-                for alert in Alert.objects.select_for_update().filter(patient=self.patient).active()
-            }
+            self._active = {alert.kind: alert for alert in ACTIVE_ALERTS.fetch(self.patient.pk)}
         return self._active
+
+
+# The patient's active alerts, locked (compiled once: diary.fastsql, D85).
+ACTIVE_ALERTS = fastsql.CompiledQuery(
+    lambda patient_id: Alert.objects.select_for_update().filter(patient_id=patient_id).active()
+)
 
 
 @dataclass
@@ -75,21 +79,18 @@ class Writes:
     response_ids: set[str] = field(default_factory=set)
 
     def flush(self, now: datetime, enqueue: Callable[[list[int]], object]) -> None:
-        if self.evidence:
-            AlertEvidence.objects.bulk_create(self.evidence)
-        if self.events:
-            AlertEvent.objects.bulk_create(self.events)
-        if self.notifications:
-            Notification.objects.bulk_create(self.notifications)
+        # One statement per kind, without the ORM's query building (diary.fastsql, D85).
+        fastsql.insert(self.evidence)
+        fastsql.insert(self.events)
+        fastsql.insert(self.notifications)
         # Resolutions first: a follow-up may be resolved and asked anew in one batch.
         if self.resolved_followups:
-            FollowUp.objects.filter(pk__in=[f.pk for f in self.resolved_followups]).update(
-                resolved_at=now
+            fastsql.update_column(
+                FollowUp, "resolved_at", now, [f.pk for f in self.resolved_followups]
             )
-        if self.new_followups:
-            FollowUp.objects.bulk_create(self.new_followups)
+        fastsql.insert(self.new_followups)
         if self.evidence_touched:
-            Alert.objects.filter(pk__in=self.evidence_touched).update(last_evidence_at=now)
+            fastsql.update_column(Alert, "last_evidence_at", now, sorted(self.evidence_touched))
         # After commit: the live pushes of the changes, then the deliveries (each in one call).
         live.push_changes_on_commit(self.events)
         ids = [row.pk for row in self.notifications]

@@ -39,7 +39,7 @@ from alerts.models import (
     Notification,
     NotificationReason,
 )
-from diary import drugs
+from diary import drugs, fastsql
 from diary.evaluation import ReportOutcome
 from diary.grading import GradeResult
 from diary.models import (
@@ -143,10 +143,8 @@ def _context_for(
     """The rules' patient fields, from the current course (its id, drug and start date)."""
     catalogue = drugs.DRUGS[drug] if drug else None
     infusions: tuple[Any, ...] = ()
-    if catalogue is not None and catalogue.infused:
-        infusions = tuple(
-            sorted(Infusion.objects.filter(course_id=course_id).values_list("given_on", flat=True))
-        )
+    if catalogue is not None and catalogue.infused and course_id is not None:
+        infusions = tuple(sorted(i.given_on for i in _INFUSIONS.fetch(course_id)))
     return {
         "drug": drug or "other",
         "drug_class": catalogue.drug_class if catalogue else "other",
@@ -418,6 +416,23 @@ def _context_sql() -> str:
 
 
 _CONTEXT_SQL = _context_sql()
+# Read on most entries: compiled by the ORM once per process (diary.fastsql, D85).
+_INFUSIONS = fastsql.CompiledQuery(lambda course_id: Infusion.objects.filter(course_id=course_id))
+_OPEN_FOLLOWUPS = fastsql.CompiledQuery(
+    lambda patient_id: FollowUp.objects.filter(patient_id=patient_id).open()
+)
+
+
+def _open_followups(patient: Patient) -> list[FollowUp]:
+    """``list(patient.followups.open())``: each with its patient set, as the related manager
+    leaves it."""
+    followups = _OPEN_FOLLOWUPS.fetch(patient.pk)
+    field = FollowUp._meta.get_field("patient")
+    for followup in followups:
+        field.set_cached_value(followup, patient)
+    return followups
+
+
 _LOCK_SQL = f"SELECT 1 FROM {Patient._meta.db_table} WHERE id = %s FOR UPDATE"
 
 
@@ -470,7 +485,7 @@ def _load_context(patient: Patient, composites_since: datetime | None = None) ->
         now=now,
         expected=expected,
         snapshot=snapshot,
-        followups=list(patient.followups.open()) if has_followups else [],
+        followups=_open_followups(patient) if has_followups else [],
         overrides=_advice_overrides(patient.clinic_id) if reworded else {},
         recent_composites=recent,
     )
@@ -683,8 +698,9 @@ def _apply(
                 )
             continue
         if alert is None:
-            alert = Alert.objects.create(
+            alert = Alert(
                 patient=ctx.patient,
+                clinic_id=ctx.patient.clinic_id,  # as Alert.save sets it
                 kind=kind,
                 level=level,
                 reason=_reason(fired),
@@ -692,6 +708,7 @@ def _apply(
                 due_at=due_at_for(ctx.patient, level, now),
                 last_evidence_at=now,
             )
+            fastsql.insert([alert])  # Alert.objects.create's row, built without the ORM (D85)
             ctx.active[kind] = alert
             _attach(writes, alert, entry_id, fired, now)
             writes.events.append(

@@ -2,15 +2,23 @@
 
 The server runs as in production (gunicorn on config.wsgi, DEBUG off, PostgreSQL, persistent
 connections), on a fresh database ``toxwatch_bench`` holding a clinic of enrolled patients with
-two weeks of earlier entries each (the alert rules read them). Three scenarios run one after the
+two weeks of earlier entries each (the alert rules read them). Four scenarios run one after the
 other, each with N concurrent clients (threads with http.client keep-alive connections, light on
 CPU; gunicorn's sync worker closes each connection after its answer), each client sending for
 its share of the patients in turn:
 
-  single  POST /api/v1/entries/        one entry per request: JWT, DRF validation, grading
+  single  POST /api/v1/entries/        one entry per request: JWT, DRF validation, grading,
+                                       the alert pipeline, the answer with alert_level and advice
+  peer    POST /bench/peer-entry/      a plain DRF endpoint storing the same row: ModelSerializer,
+                                       simplejwt's JWTAuthentication, the patient looked up from
+                                       the user; no grading, alerts or advice (issue 17)
   batch   POST /api/v1/entries/batch/  100 entries per request
   bare    POST /bench/bare-entry/      a plain Django view that json-decodes the same body and
                                        inserts the same row (no DRF, auth, validation, grading)
+
+The report ends with the ratios issue 17 sets targets for: single / peer entries per second
+(target at least 1), batch / bare entries per second (at least 2.5) and single's p99 / peer's
+p99 (below 2). Only ratios from one run count: the machine's load moves the absolute figures.
 
 Any answer other than the expected one (201, or 200 with every batch entry "created") is an
 error and fails the run. Results go to bench/results/ingest-<timestamp>.json. The database is
@@ -89,7 +97,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="days of earlier entries (2 a day) per patient, as the alert rules read them",
     )
     parser.add_argument(
-        "--scenarios", default="single,batch,bare", help="comma-separated: single,batch,bare"
+        "--scenarios",
+        default="single,peer,batch,bare",
+        help="comma-separated: single,peer,batch,bare",
     )
     parser.add_argument(
         "--synchronous-commit",
@@ -541,9 +551,29 @@ class Scenario:
 
 SCENARIOS: dict[str, Scenario] = {
     "single": Scenario("single", "/api/v1/entries/", 201, True),
+    "peer": Scenario("peer", "/bench/peer-entry/", 201, True),
     "batch": Scenario("batch", "/api/v1/entries/batch/", 200, True),
     "bare": Scenario("bare", "/bench/bare-entry/", 201, False),
 }
+
+# Issue 17's targets, as ratios of one run: (name, numerator, denominator, what, target).
+RATIOS = (
+    ("single/peer", "single", "peer", "entries_per_s", ">= 1"),
+    ("batch/bare", "batch", "bare", "entries_per_s", ">= 2.5"),
+    ("p99 single/peer", "single", "peer", "p99_ms", "< 2"),
+)
+
+
+def ratios(results: list[ScenarioResult]) -> dict[str, float]:
+    """The target ratios that this run's scenarios allow (both sides measured)."""
+    by_name = {r.name: r for r in results}
+    out = {}
+    for name, top, bottom, what, _target in RATIOS:
+        if top in by_name and bottom in by_name:
+            denominator = getattr(by_name[bottom], what)
+            if denominator:
+                out[name] = round(getattr(by_name[top], what) / denominator, 2)
+    return out
 
 
 @dataclass
@@ -793,6 +823,15 @@ def print_table(results: list[ScenarioResult]) -> None:
             f"{cpu.get('client', 0):>19.2f} {cpu.get('gunicorn', 0):>8.2f} "
             f"{cpu.get('postgres', 0):>8.2f} {cpu.get('other', 0):>5.2f}"
         )
+    measured = ratios(results)
+    if measured:
+        targets = {name: target for name, *_, target in RATIOS}
+        print(
+            "Ratios (issue 17): "
+            + ", ".join(
+                f"{name} {value:.2f} (target {targets[name]})" for name, value in measured.items()
+            )
+        )
     busy = [r.name for r in results if r.cpu_cores.get("other", 0) > 0.15]
     if busy:
         print(
@@ -813,7 +852,7 @@ def server_description(args: argparse.Namespace, argv: list[str]) -> dict[str, A
         "workers": args.workers,
         "worker_class": args.worker_class,
         "threads": args.threads,
-        "settings": "bench.bench_settings (config.settings + /bench/bare-entry/)",
+        "settings": "bench.bench_settings (config.settings + the bare and peer views)",
         "debug": False,
         "conn_max_age": 0 if args.worker_class == "uvicorn" or args.db_pool else 60,
         "db_pool": args.db_pool,
@@ -838,6 +877,7 @@ def report(
         f"{os.cpu_count()} CPUs, PostgreSQL {pg_version}, grading {grading_version()}"
     )
     print("Latency is per request (a batch request carries its entries).")
+    print("Load average at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print_table(results)
     print(
         f"Rows at the end: {rows['entries']} entries (by alert level "
@@ -868,6 +908,8 @@ def report(
         "server": server,
         "rows": rows,
         "scenarios": [asdict(r) for r in results],
+        "ratios": ratios(results),
+        "load_average": os.getloadavg(),
     }
     out.write_text(json.dumps(document, indent=2) + "\n")
     print(f"Results: {out.relative_to(ROOT)}")

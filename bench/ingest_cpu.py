@@ -20,13 +20,16 @@ Scenarios, each repeated ``--rounds`` times (the median round is reported):
 - batch: ``POST /api/v1/entries/batch/``, 100 entries of one patient per request;
 - alerting: a single entry that opens a RED alert (SpO2 86 at rest on T-DXd): the alert,
   evidence, audit event, three notifications delivered in the request after commit;
+- peer: the plain DRF endpoint of bench/bench_urls.py (ModelSerializer, simplejwt's
+  JWTAuthentication, the patient from the user; no grading or alerts), the same bodies as
+  single: what a single entry is measured against (issue 17);
 - bare: the plain Django view of bench/bench_urls.py (one ORM insert, no DRF, auth, grading):
   the floor.
 
 Usage (results JSON in bench/results/):
     .venv/bin/python bench/ingest_cpu.py
     # = --patients=300 --history-days=14 --single=300 --batches=6 --alerting=40 --bare=300
-    #   --rounds=5 --late-share=1
+    #   --peer=300 --rounds=5 --late-share=1
     # --late-share=0: single entries recorded within the last minute (a phone online)
 """
 
@@ -64,6 +67,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=100)
     p.add_argument("--alerting", type=int, default=40, help="alert-opening entries per round")
     p.add_argument("--bare", type=int, default=300, help="bare inserts per round")
+    p.add_argument("--peer", type=int, default=300, help="plain DRF endpoint entries per round")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument(
         "--late-share",
@@ -178,6 +182,12 @@ def scenario_requests(
         fresh = fresh_tdxd_patients(args.alerting)
         fresh_tokens = bench.tokens(fresh)
         return [("/api/v1/entries/", alerting_body(), fresh_tokens[p], 1) for p in fresh]
+    if name == "peer":
+        picks = [rng.choice(patient_ids) for _ in range(args.peer)]
+        return [
+            ("/bench/peer-entry/", ingest.make_entry(rng, args.late_share), tokens[p], 1)
+            for p in picks
+        ]
     if name == "bare":
         picks = [rng.choice(patient_ids) for _ in range(args.bare)]
         return [(f"/bench/bare-entry/?patient={p}", ingest.make_entry(rng), None, 1) for p in picks]
@@ -211,6 +221,7 @@ def count_queries(bench: Bench, patient_ids: list[int], tokens: dict[int, str]) 
         "single_green": queries("/api/v1/entries/", green, tokens[patient]),
         "single_alert_opening": queries("/api/v1/entries/", alerting_body(), fresh_token),
         "single_evidence_on_open_alert": queries("/api/v1/entries/", alerting_body(), fresh_token),
+        "peer": queries("/bench/peer-entry/", {**green, "id": str(uuid.uuid4())}, tokens[patient]),
     }
     batch = {"entries": [ingest.make_entry(rng) for _ in range(bench.args.batch_size)]}
     n = queries("/api/v1/entries/batch/", batch, tokens[patient_ids[1]])
@@ -263,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         per_round: dict[str, list[tuple[int, float, float]]] = {}
         sent: dict[str, int] = {}
         for _round in range(args.rounds):
-            for name in ("single", "batch", "alerting", "bare"):
+            for name in ("single", "peer", "batch", "alerting", "bare"):
                 requests = scenario_requests(bench, name, patient_ids, tokens)
                 per_round.setdefault(name, []).append(bench.measure(name, requests))
                 sent[name] = len(requests)
@@ -303,6 +314,14 @@ def report(
             f"{r.postgres_ms_per_entry:>12.2f} {r.server_ms_per_entry:>9.2f}"
             f"   rounds (python): {r.rounds_python_ms}"
         )
+    by_name = {r.scenario: r.server_ms_per_entry for r in results}
+    if by_name.get("peer") and by_name.get("bare"):
+        print(
+            f"CPU ratios: single/peer {by_name['single'] / by_name['peer']:.2f}, "
+            f"batch/bare {by_name['batch'] / by_name['bare']:.2f} (CPU per entry; issue 17's "
+            "throughput targets, on CPU alone: single/peer <= 1, batch/bare <= 0.4)"
+        )
+    print("Load average: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print()
     print("SQL queries per request:", json.dumps(queries))
     command = " ".join(

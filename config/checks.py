@@ -117,3 +117,28 @@ def reminder_settings(app_configs: Any, **kwargs: Any) -> list[Error]:
             )
         )
     return errors
+
+
+# Django's security.W002 and W003 look for these middleware by their exact names; config.bearer
+# wraps them (D84), so settings silences those two warnings and this check stands in for them.
+PROTECTIVE_MIDDLEWARE = {
+    "django.middleware.csrf.CsrfViewMiddleware": "config.bearer.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware": (
+        "config.bearer.XFrameOptionsMiddleware"
+    ),
+}
+
+
+@register(Tags.security, deploy=True)
+def protective_middleware(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """CSRF protection and X-Frame-Options, as Django's middleware or config.bearer's wrapper of
+    it (which leaves it out for bearer API requests only)."""
+    return [
+        Error(
+            f"Neither {name} nor {wrapped} is in MIDDLEWARE.",
+            hint=f"Add {wrapped} back to MIDDLEWARE (config/settings.py).",
+            id="toxwatch.E084",
+        )
+        for name, wrapped in PROTECTIVE_MIDDLEWARE.items()
+        if name not in settings.MIDDLEWARE and wrapped not in settings.MIDDLEWARE
+    ]

@@ -51,6 +51,7 @@ from diary.serializers import (
     TokenObtainSerializer,
     TokenPairSerializer,
     TrendsSerializer,
+    entry_answer,
     validate_entry,
 )
 from diary.tokens import RefreshTokenInvalid, revoke_refresh_token, rotate_refresh_token
@@ -330,7 +331,7 @@ class EntryListCreateView(PatientView, generics.GenericAPIView):
             raise Unavailable("busy", RETRY_AFTER_BUSY) from None
         entry = submitted.entry  # carries its current grades and advice: no re-read
         return Response(
-            EntryOutSerializer(entry).data,
+            entry_answer(entry),  # EntryOutSerializer's answer, without building one (D85)
             status=status.HTTP_201_CREATED if submitted.created else status.HTTP_200_OK,
         )
 

@@ -23,7 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from diary import drugs, grading, questionnaires
+from diary import drugs, fastsql, grading, questionnaires
 from diary.errors import StoreConflict, constraint_name
 from diary.evaluation import evaluate_entries
 from diary.models import (
@@ -412,11 +412,16 @@ def _with_current_grades(entry_id: Any) -> DiaryEntry:
 def _insert(
     patient: Patient, new: list[tuple[DiaryEntry, dict[str, grading.GradeResult]]]
 ) -> dict[Any, str]:
-    """Insert entries and grades, run the alert pipeline, store each entry's alert level."""
+    """Run the alert pipeline on the new entries, then insert them, with the alert level and
+    advice it chose, and their grades.
+
+    The pipeline runs first (D85): it works from the entries in memory and reads only the
+    stored history (never the new rows), and what it writes that refers to them (evidence)
+    is checked at commit (foreign keys are deferred on PostgreSQL and SQLite), so each entry is
+    inserted once, complete, instead of inserted and then updated. A replayed or conflicting id
+    still fails the entry's insert, and the whole transaction, pipeline writes included, is
+    rolled back as before."""
     with transaction.atomic():
-        DiaryEntry.objects.bulk_create([entry for entry, _ in new])
-        rows_by_entry = {entry.pk: grade_rows(entry, results) for entry, results in new}
-        EntryGrade.objects.bulk_create([row for rows in rows_by_entry.values() for row in rows])
         outcomes = evaluate_entries(patient=patient, entries=new)
         levels: dict[Any, str] = {
             pk: outcome.level
@@ -425,12 +430,14 @@ def _insert(
         }
         # The level and the advice come from one evaluation and are stored with the entry, in
         # its transaction: the answer, a replay and a read all say the same (reference §5.8).
-        told = [entry for entry, _ in new if entry.pk in outcomes]
-        for entry in told:
-            entry.alert_level = outcomes[entry.pk].level
-            entry.advice = dict(outcomes[entry.pk].advice)
-        if told:
-            DiaryEntry.objects.bulk_update(told, ["alert_level", "advice"])
+        for entry, _results in new:
+            outcome = outcomes.get(entry.pk)
+            if outcome is not None:
+                entry.alert_level = outcome.level
+                entry.advice = dict(outcome.advice)
+        fastsql.insert([entry for entry, _ in new])
+        rows_by_entry = {entry.pk: grade_rows(entry, results) for entry, results in new}
+        fastsql.insert([row for rows in rows_by_entry.values() for row in rows])
     for entry, _results in new:
         # The answer is built from what was just stored: no re-read.
         entry._prefetched_objects_cache = {"grades": rows_by_entry[entry.pk]}  # type: ignore[attr-defined]
