@@ -48,6 +48,25 @@ def phone(chromium: Any, app: AppServer, request: pytest.FixtureRequest) -> Iter
     context.close()
 
 
+def _no_network(route: Any) -> None:
+    route.abort("internetdisconnected")
+
+
+def go_offline(phone: Any) -> None:
+    """The phone loses its connection. ``set_offline`` alone is not guaranteed to reach the
+    service worker's own requests in Chromium (microsoft/playwright#2311); a CI run on
+    PostgreSQL once found the offline entries stored while the phone was still offline after
+    the app reopened, most likely through that gap (not reproduced since). Routing every request
+    of the context, the service worker's included, to a network error closes it."""
+    phone.set_offline(True)
+    phone.route("**/*", _no_network)
+
+
+def go_online(phone: Any) -> None:
+    phone.unroute("**/*", _no_network)
+    phone.set_offline(False)
+
+
 def axe_violations(page: Any) -> list[dict[str, Any]]:
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(AXE.read_text(encoding="utf-8"))
@@ -111,7 +130,7 @@ def test_entries_recorded_offline_survive_a_reopen_and_are_stored_once_back_onli
     assert_accessible(page, "advice")
     assert DiaryEntry.objects.filter(patient=patient).count() == 1
 
-    phone.set_offline(True)
+    go_offline(phone)
     for option in (
         "I am not short of breath",
         "With moderate effort (stairs, walking fast)",
@@ -142,7 +161,7 @@ def test_entries_recorded_offline_survive_a_reopen_and_are_stored_once_back_onli
     assert_accessible(page, "history offline")
     assert DiaryEntry.objects.filter(patient=patient).count() == 1
 
-    phone.set_offline(False)
+    go_online(phone)
     expect(page.locator("#sync-state")).to_have_attribute("data-waiting", "0")
     expect(page.locator("#sync-state")).to_have_text("Everything is sent")
     stored = list(DiaryEntry.objects.filter(patient=patient).values_list("pk", flat=True))
@@ -164,7 +183,7 @@ def test_a_seizure_answer_shows_the_call_screen_without_a_connection(
     patient, code = new_patient("zongertinib", brain_metastases=True)
     page = open_app(phone)
     enrol(page, code)
-    phone.set_offline(True)
+    go_offline(phone)
     start_diary(page)
     while page.locator("section.term h1").inner_text() != "Seizure (fit)":
         page.get_by_role("button", name="Skip").click()
@@ -183,7 +202,7 @@ def test_a_seizure_answer_shows_the_call_screen_without_a_connection(
     assert_accessible(page, "call screen")
     assert not DiaryEntry.objects.filter(patient=patient).exists()
 
-    phone.set_offline(False)
+    go_online(phone)
     expect(page.locator("#sync-state")).to_have_attribute("data-waiting", "0")
     entry = DiaryEntry.objects.get(patient=patient)
     assert entry.symptoms["seizure"] == {"seizure_type": "generalized"}
@@ -254,7 +273,7 @@ def test_readme_screenshots_of_the_app_at_phone_size(phone: Any, app: AppServer)
     assert_accessible(page, "history with charts")
     page.screenshot(path=str(ARTIFACTS / "app-history.png"))
 
-    phone.set_offline(True)
+    go_offline(phone)
     start_diary(page)
     while page.locator("section.term h1").inner_text() != "Seizure (fit)":
         page.get_by_role("button", name="Skip").click()
@@ -263,7 +282,7 @@ def test_readme_screenshots_of_the_app_at_phone_size(phone: Any, app: AppServer)
     expect(page.get_by_role("heading", name="Call now")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "app-call.png"))
     page.get_by_role("link", name="Back to the app").click()
-    phone.set_offline(False)
+    go_online(phone)
 
     page.locator("#nav").get_by_role("link", name="Settings").click()
     page.get_by_label("Language").select_option("es")
