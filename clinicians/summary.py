@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from alerts.models import Alert, AlertEvidence
+from alerts.rules.proctcae import PROCTCAE
 from clinicians.triage import in_words
 from diary.catalogue import reported_value, staff_answer, staff_label
 from diary.grading import TERMS
@@ -31,13 +32,8 @@ FAMILY_TERMS: Mapping[str, tuple[str, ...]] = {
     "vision": ("vision_change",),
 }
 
-# Answers compared with the patient's baseline on the row (the Patient field of each).
-BASELINES: Mapping[str, str] = {
-    "spo2_rest": "baseline_spo2_rest",
-    "spo2_exertion": "baseline_spo2_exertion",
-    "sob_exertion": "baseline_sob_exertion",
-    "cough_severity": "baseline_cough_severity",
-}
+# Answers compared with the patient's baseline (``Patient.baseline()``) on the row.
+BASELINES = ("spo2_rest", "spo2_exertion", "sob_exertion", "cough_severity")
 
 
 def _notable(term: str, field: str, value: object) -> bool:
@@ -67,12 +63,9 @@ def _phrase(term: str, field: str, value: object, patient: Patient) -> str:
         text = f"{label} {reported_value(field, value)}"
     else:
         text = f"{label}: {staff_answer(field, value)}"
-    baseline_field = BASELINES.get(field)
-    if baseline_field is not None:
-        base = getattr(patient, baseline_field, None)
-        if base not in (None, ""):
-            unit = "%" if field.startswith("spo2") else ""
-            text += f" (baseline {staff_answer(field, base)}{unit})"
+    base = patient.baseline().get(field) if field in BASELINES else None
+    if base is not None:
+        text += f" (baseline {reported_value(field, base)})"
     return text
 
 
@@ -106,7 +99,9 @@ def summary(alert: Alert, evidence: Iterable[AlertEvidence]) -> str:
             for symptom, score in sorted((item.response.scores or {}).items()):
                 if isinstance(score, int) and score > 0 and ("proctcae", symptom) not in found:
                     phrase = f"{staff_label(symptom)}: PRO-CTCAE {score} of 3"
-                    found[("proctcae", symptom)] = (_related(symptom, families), phrase)
+                    # A composite rule's symptom is its family (PROCTCAE), not the item's key.
+                    family = PROCTCAE.get(symptom, ("", symptom))[1]
+                    found[("proctcae", symptom)] = (_related(family, families), phrase)
         else:
             found.setdefault(("rule", item.code), (True, in_words(item.finding)))
     phrases = [p for related, p in found.values() if related]

@@ -301,6 +301,36 @@ def test_a_questionnaire_reads_as_its_raised_composites(clinic):
     assert summaries([alert]) == {alert.pk: "Nausea: PRO-CTCAE 3 of 3"}
 
 
+def test_a_questionnaire_alerts_own_composite_comes_first(clinic):
+    """The rule's symptom is the family (``itch``), the score's key the item (``itchy_skin``,
+    alerts.rules.proctcae.PROCTCAE): the alert's own composite still leads the row."""
+    from alerts.models import AlertEvidence
+    from clinicians.summary import summaries
+    from diary.models import QuestionnaireResponse
+
+    sick = patient(clinic, 1)
+    alert = make_alert(sick, kind="other", level="amber")
+    response = QuestionnaireResponse.objects.create(
+        id=uuid.uuid4(),
+        patient=sick,
+        instrument="proctcae_zongertinib",
+        completed_at=timezone.now(),
+        answers={},
+        scores={"fatigue": 2, "itchy_skin": 3},
+    )
+    AlertEvidence.objects.create(
+        alert=alert,
+        response=response,
+        code="proctcae.amber.itchy_skin_3",
+        level="amber",
+        symptom="itch",
+        reason="x",
+        source="§5.4 [D]",
+    )
+    first = summaries([alert])[alert.pk].split("; ")[0]
+    assert first.endswith("PRO-CTCAE 3 of 3"), first
+
+
 def test_the_queue_reads_both_sections_and_their_words_in_a_constant_number_of_queries(
     clinic, nurse, django_assert_num_queries
 ):
