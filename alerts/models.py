@@ -91,7 +91,7 @@ class AlertQuerySet(models.QuerySet["Alert"]):
         The current drug is looked up once per patient, not once per alert: over a clinic's
         whole history that is thousands of lookups instead of tens of thousands."""
         patients = (
-            Patient.objects.alias(current_drug=_current_drug("pk"))
+            Patient.objects.alias(current_drug=current_drug_subquery("pk"))
             .filter(current_drug=drug)
             .values("pk")
         )
@@ -102,7 +102,9 @@ class AlertQuerySet(models.QuerySet["Alert"]):
 
         Apply it to one page's rows only, as the queue view does: the current drug is a subquery
         per row, and on a deep page PostgreSQL would run it for every row skipped by the OFFSET."""
-        return self.select_related("patient", "assigned_to").annotate(current_drug=_current_drug())
+        return self.select_related("patient", "assigned_to").annotate(
+            current_drug=current_drug_subquery()
+        )
 
     def level_counts(self) -> dict[str, int]:
         """Active alerts per level and how many are past due, in one query."""
@@ -127,7 +129,7 @@ class AlertQuerySet(models.QuerySet["Alert"]):
         )
 
 
-def _current_drug(patient: str = "patient") -> models.Subquery:
+def current_drug_subquery(patient: str = "patient") -> models.Subquery:
     """The drug of the current course (``Patient.current_course``) of the outer row's patient."""
     return models.Subquery(
         TreatmentCourse.objects.filter(patient=models.OuterRef(patient))

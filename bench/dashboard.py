@@ -48,9 +48,11 @@ import re
 import secrets
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -658,6 +660,22 @@ def print_report(
     print(f"Reproduce: {reproduce_command(args)}")
 
 
+def start_gunicorn(
+    workers: int, env: dict[str, str], log: Any
+) -> tuple[subprocess.Popen[bytes], int]:
+    """gunicorn on config.wsgi, sync workers, on a free port (also bench/patient_list.py's)."""
+    port = ingest.free_port()
+    argv = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "config.wsgi",
+        f"--bind=127.0.0.1:{port}",
+        f"--workers={workers}",
+        "--graceful-timeout=5",
+    ]
+    print(f"Starting gunicorn {' '.join(argv[1:])}", flush=True)
+    return ingest.start_server(argv, env, log), port
+
+
 def run(args: argparse.Namespace, log: Any) -> int:
     env = server_env()
     if args.reuse:
@@ -679,16 +697,7 @@ def run(args: argparse.Namespace, log: Any) -> int:
     queries = count_queries(s)
     ingest.close_django_connections()
 
-    port = ingest.free_port()
-    argv = [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "config.wsgi",
-        f"--bind=127.0.0.1:{port}",
-        f"--workers={args.workers}",
-        "--graceful-timeout=5",
-    ]
-    print(f"Starting gunicorn {' '.join(argv[1:])}", flush=True)
-    process = ingest.start_server(argv, env, log)
+    process, port = start_gunicorn(args.workers, env, log)
     rng = random.Random(args.seed)
     timings = []
     try:
@@ -761,14 +770,21 @@ def run(args: argparse.Namespace, log: Any) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    return run_main(run, parse_args(sys.argv[1:] if argv is None else argv), "bench-dashboard")
+
+
+def run_main(
+    run: Callable[[argparse.Namespace, Any], int], args: argparse.Namespace, name: str
+) -> int:
+    """Run a bench on BENCH_DB (also bench/patient_list.py's): SIGTERM and Ctrl-C stop it
+    cleanly, the database is dropped unless kept, the server log kept only on failure."""
 
     def on_term(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
-    fd, log_name = tempfile.mkstemp(prefix="bench-dashboard-gunicorn-", suffix=".log")
+    fd, log_name = tempfile.mkstemp(prefix=f"{name}-gunicorn-", suffix=".log")
     status = 1
     try:
         with os.fdopen(fd, "wb") as log:

@@ -41,7 +41,6 @@ import platform
 import random
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -58,16 +57,6 @@ os.environ.setdefault("BENCH_DB", "toxwatch_bench_patient_list")
 from bench import dashboard, ingest  # noqa: E402
 
 RESULTS_DIR = ROOT / "bench" / "results"
-
-# bench/dashboard.py's entry INSERT predates DiaryEntry.advice (NOT NULL, no database default,
-# diary 0008); until it names the column, the stored advice is an empty object here.
-if "alert_level, advice)" not in dashboard.SEED_ENTRIES:
-    dashboard.SEED_ENTRIES = dashboard.SEED_ENTRIES.replace(
-        "content_hash, grade_summary, alert_level)",
-        "content_hash, grade_summary, alert_level, advice)",
-    ).replace(
-        "'hypoxia', 0, 'fever', 0), 'green'\n", "'hypoxia', 0, 'fever', 0), 'green', '{}'::jsonb\n"
-    )
 TARGET_P99_MS = 100.0
 # A fixed key (bench data only), so that --reuse opens what --keep kept.
 IDENTITY_KEY = base64.urlsafe_b64encode(
@@ -259,16 +248,7 @@ def run(args: argparse.Namespace, log: Any) -> int:
     queries = count_queries(s)
     ingest.close_django_connections()
 
-    port = ingest.free_port()
-    argv = [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "config.wsgi",
-        f"--bind=127.0.0.1:{port}",
-        f"--workers={args.workers}",
-        "--graceful-timeout=5",
-    ]
-    print(f"Starting gunicorn {' '.join(argv[1:])}", flush=True)
-    process = ingest.start_server(argv, env, log)
+    process, port = dashboard.start_gunicorn(args.workers, env, log)
     rng = random.Random(args.seed)
     timings = []
     load_before = os.getloadavg()
@@ -362,25 +342,7 @@ def run(args: argparse.Namespace, log: Any) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    fd, log_name = tempfile.mkstemp(prefix="bench-patient-list-gunicorn-", suffix=".log")
-    status = 1
-    try:
-        with os.fdopen(fd, "wb") as log:
-            status = run(args, log)
-    except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
-        status = 130
-    finally:
-        ingest.close_django_connections()
-        if args.keep or args.reuse:
-            print(f"Database {dashboard.BENCH_DB} kept: run again with --reuse.")
-        else:
-            dashboard.drop_database()
-        if status == 0:
-            os.unlink(log_name)
-        else:
-            print(f"Server log kept: {log_name}", file=sys.stderr)
-    return status
+    return dashboard.run_main(run, args, "bench-patient-list")
 
 
 if __name__ == "__main__":

@@ -82,7 +82,7 @@ class QueueFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.staff = staff
         colleagues = [(str(u.pk), u.get_username()) for u in staff.colleagues()]
-        _choices(
+        set_choices(
             self,
             "assignee",
             [
@@ -132,7 +132,7 @@ class AssignForm(forms.Form):
     def __init__(self, *args: Any, staff: Staff, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.users = {str(u.pk): u for u in staff.colleagues(Can.TRIAGE)}
-        _choices(
+        set_choices(
             self,
             "assignee",
             [
@@ -178,7 +178,7 @@ class EscalateForm(forms.Form):
             for u in staff.colleagues(Can.TRIAGE)
             if u.staff_member.role == StaffRole.ONCOLOGIST
         }
-        _choices(
+        set_choices(
             self,
             "to",
             [
@@ -201,7 +201,7 @@ class ResolveForm(forms.Form):
         from alerts.models import Outcome
 
         super().__init__(*args, **kwargs)
-        _choices(self, "outcome", [("", "Choose an outcome"), *Outcome.choices])
+        set_choices(self, "outcome", [("", "Choose an outcome"), *Outcome.choices])
 
 
 class ExpectedAmberForm(forms.Form):
@@ -230,7 +230,7 @@ def _label(user: Any) -> str:
     return f"{name} ({role})"
 
 
-def _choices(form: forms.Form, name: str, choices: list[tuple[str, str]]) -> None:
+def set_choices(form: forms.Form, name: str, choices: list[tuple[str, str]]) -> None:
     field = form.fields[name]
     assert isinstance(field, forms.ChoiceField)
     field.choices = choices
@@ -267,8 +267,8 @@ class BaselinesForm(forms.Form):
         )
 
         super().__init__(*args, **kwargs)
-        _choices(self, "sob_exertion", [("", "Not recorded"), *SobExertion.choices])
-        _choices(self, "cough_severity", [("", "Not recorded"), *CoughSeverity.choices])
+        set_choices(self, "sob_exertion", [("", "Not recorded"), *SobExertion.choices])
+        set_choices(self, "cough_severity", [("", "Not recorded"), *CoughSeverity.choices])
         for term in NEURO_SEVERITY_TERMS:
             self.fields[f"neuro_{term}"] = forms.ChoiceField(
                 label=f"{term.replace('_', ' ').capitalize()} at baseline",
@@ -306,7 +306,7 @@ class BaselinesForm(forms.Form):
             value = data.pop(f"neuro_{term}")
             if value:
                 neuro[term] = value
-        data.pop("reason")
+        data.pop("reason", None)
         data["neuro"] = neuro
         for name in ("sob_exertion", "cough_severity"):
             data[name] = data[name] or None

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 from django import forms
 from django.core.validators import RegexValidator
 from django.db import models
 
-from clinicians.forms import BaselinesForm, _choices
+from clinicians.forms import BaselinesForm, set_choices
 from diary import drugs
 from diary.models import RISK_FACTOR_FIELDS, Drug, Patient
 from diary.services import Baseline
@@ -84,11 +85,10 @@ PHONE = RegexValidator(
 )
 
 
-class EnrolForm(BaselinesForm):
-    """A new patient: treatment, the baselines of reference §5.2 (breathlessness and cough
-    included), risk factors (§3.1), and who they are (identity, encrypted)."""
+class ContactForm(forms.Form):
+    """Who the patient is (stored encrypted in the identity app, never in the diary): changed
+    by a nurse or oncologist (audited), and part of the enrolment form."""
 
-    # Who the patient is: stored encrypted in the identity app, never in the diary.
     name = forms.CharField(label="Full name", max_length=200)
     hospital_number = forms.CharField(label="Hospital number", max_length=40)
     phone = forms.CharField(label="Phone", max_length=40, validators=[PHONE])
@@ -102,6 +102,15 @@ class EnrolForm(BaselinesForm):
     emergency_phone = forms.CharField(
         label="Emergency contact's phone", max_length=40, required=False, validators=[PHONE]
     )
+
+    def contact(self) -> Contact:
+        return Contact(**{f.name: self.cleaned_data[f.name].strip() for f in fields(Contact)})
+
+
+class EnrolForm(ContactForm, BaselinesForm):
+    """A new patient: who they are (``ContactForm``), treatment, the baselines of reference §5.2
+    (breathlessness and cough included) and risk factors (§3.1)."""
+
     # Treatment.
     drug = forms.ChoiceField(choices=Drug.choices)
     dose_level = forms.ChoiceField(label="Dose", required=False)
@@ -124,21 +133,11 @@ class EnrolForm(BaselinesForm):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    CONTACT_FIELDS = (
-        "name",
-        "hospital_number",
-        "phone",
-        "other_phone",
-        "preferred_language",
-        "emergency_name",
-        "emergency_phone",
-    )
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         del self.fields["reason"]
-        _choices(self, "dose_level", _dose_choices())
-        _choices(self, "risk_factors", _risk_factor_choices())
+        set_choices(self, "dose_level", _dose_choices())
+        set_choices(self, "risk_factors", _risk_factor_choices())
         # The baselines the ILD and GI rules compare with (§5.2): breathlessness and cough are
         # asked of everyone ("none" is an answer), so a chronic cough is never "new".
         for name in ("sob_exertion", "cough_severity", "stools_per_day"):
@@ -146,12 +145,11 @@ class EnrolForm(BaselinesForm):
         self.fields["sob_exertion"].label = "Breathlessness before treatment"
         self.fields["cough_severity"].label = "Cough before treatment"
         self.fields["stools_per_day"].label = "Stools per day before treatment"
-        for name in ("spo2_rest", "spo2_exertion"):
-            field = self.fields[name]
-            assert isinstance(field, forms.IntegerField)
-            field.validators.extend(forms.IntegerField(min_value=50, max_value=100).validators)
-        stools = self.fields["stools_per_day"]
-        stools.validators.extend(forms.IntegerField(max_value=30).validators)
+        # The model's plausible ranges, checked here too so that each error is on its field.
+        for name in ("spo2_rest", "spo2_exertion", "stools_per_day"):
+            column = Patient._meta.get_field(f"baseline_{name}")
+            assert isinstance(column, models.Field)
+            self.fields[name].validators.extend(column.validators)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -159,19 +157,16 @@ class EnrolForm(BaselinesForm):
         dose = data.get("dose_level")
         if drug and dose and dose not in drugs.DRUGS[drug].dose_codes:
             self.add_error("dose_level", "Choose a dose of the chosen drug.")
-        # SpO2 is asked in the diary on T-DXd or with a home oximeter: it needs its baseline.
-        if drug == "trastuzumab_deruxtecan" or data.get("home_oximeter"):
+        # SpO2 is asked in the diary on T-DXd or with a home oximeter (the diary's terms,
+        # drugs.report_terms): then it needs its baseline.
+        asked = drugs.report_terms(
+            drug, brain_metastases=False, home_oximeter=bool(data.get("home_oximeter"))
+        )
+        if drug and "hypoxia" in asked:
             for name in ("spo2_rest", "spo2_exertion"):
                 if data.get(name) is None and name not in self.errors:
                     self.add_error(name, "Needed on T-DXd or with a home pulse oximeter.")
         return data
-
-    def changes(self) -> dict[str, Any]:  # the baselines, without the reason of the parent
-        self.cleaned_data = {**self.cleaned_data, "reason": ""}
-        return super().changes()
-
-    def contact(self) -> Contact:
-        return Contact(**{name: self.cleaned_data[name].strip() for name in self.CONTACT_FIELDS})
 
     def enrolment(self) -> dict[str, Any]:
         """The keyword arguments of ``diary.services.enroll_patient`` (besides the clinic)."""
@@ -186,9 +181,9 @@ class EnrolForm(BaselinesForm):
                 stools_per_day=baselines["stools_per_day"],
                 spo2_rest=baselines["spo2_rest"],
                 spo2_exertion=baselines["spo2_exertion"],
-                sob_exertion=baselines["sob_exertion"] or "",
+                sob_exertion=baselines["sob_exertion"],
                 weight_kg=baselines["weight_kg"],
-                cough_severity=baselines["cough_severity"] or "",
+                cough_severity=baselines["cough_severity"],
                 composites=baselines["composites"],
             ),
             "brain_metastases": data["brain_metastases"],
@@ -197,20 +192,3 @@ class EnrolForm(BaselinesForm):
             "stoma": data["stoma"],
             "home_oximeter": data["home_oximeter"],
         }
-
-
-class ContactForm(forms.Form):
-    """A patient's contact details, changed by a nurse or oncologist (audited)."""
-
-    name = EnrolForm.base_fields["name"]
-    hospital_number = EnrolForm.base_fields["hospital_number"]
-    phone = EnrolForm.base_fields["phone"]
-    other_phone = EnrolForm.base_fields["other_phone"]
-    preferred_language = EnrolForm.base_fields["preferred_language"]
-    emergency_name = EnrolForm.base_fields["emergency_name"]
-    emergency_phone = EnrolForm.base_fields["emergency_phone"]
-
-    def contact(self) -> Contact:
-        return Contact(
-            **{name: self.cleaned_data[name].strip() for name in EnrolForm.CONTACT_FIELDS}
-        )

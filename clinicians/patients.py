@@ -25,7 +25,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from alerts.models import ACTIVE_STATUSES, Alert, Level, _current_drug
+from alerts.models import Alert, Level, current_drug_subquery
 from clinicians.access import Can, Staff, staff_view
 from clinicians.patient_forms import (
     ALERTS_AMBER,
@@ -52,9 +52,7 @@ SEARCHES_KEPT = 10
 
 
 def _open_alert(level: str) -> Exists:
-    return Exists(
-        Alert.objects.filter(patient=OuterRef("pk"), level=level, status__in=ACTIVE_STATUSES)
-    )
+    return Exists(Alert.objects.active().filter(patient=OuterRef("pk"), level=level))
 
 
 def _entries_since(since: Any) -> Coalesce:
@@ -79,7 +77,7 @@ def _filtered(staff: Staff, form: PatientFilterForm, since: Any) -> Any:
         else:
             patients = patients.filter(subject_id__icontains=data["q"].strip())
     if data.get("drug"):
-        patients = patients.alias(current_drug=_current_drug("pk")).filter(
+        patients = patients.alias(current_drug=current_drug_subquery("pk")).filter(
             current_drug=data["drug"]
         )
     alerts = data.get("alerts")
@@ -88,9 +86,7 @@ def _filtered(staff: Staff, form: PatientFilterForm, since: Any) -> Any:
     elif alerts == ALERTS_AMBER:
         patients = patients.filter(_open_alert(Level.AMBER)).exclude(_open_alert(Level.RED))
     elif alerts == ALERTS_NONE:
-        patients = patients.exclude(
-            Exists(Alert.objects.filter(patient=OuterRef("pk"), status__in=ACTIVE_STATUSES))
-        )
+        patients = patients.exclude(Exists(Alert.objects.active().filter(patient=OuterRef("pk"))))
     diary = data.get("diary")
     if diary:
         patients = patients.alias(recent=_entries_since(since))
@@ -161,7 +157,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         staff.patients()
         .filter(pk__in=list(page.object_list))
         .annotate(
-            current_drug=_current_drug("pk"),
+            current_drug=current_drug_subquery("pk"),
             open_red=_open_alert(Level.RED),
             open_amber=_open_alert(Level.AMBER),
             recent_entries=_entries_since(since),
@@ -238,16 +234,9 @@ def _code_page(request: HttpRequest, patient: Patient) -> HttpResponse:
             link=link,
             qr=qr_svg(link),
             new_patient=shown["new"],
-            expires_at=timezone.now() + _lifetime(),
+            expires_at=context["codes"][0].expires_at,  # the code just issued is the newest
         )
     return render(request, "clinicians/patient_code.html", context)
-
-
-def _lifetime() -> timedelta:
-    from django.conf import settings
-
-    lifetime: timedelta = settings.ENROLLMENT_CODE_LIFETIME
-    return lifetime
 
 
 @staff_view(Can.ENROL)
@@ -332,10 +321,11 @@ def patient_contact(request: HttpRequest, subject_id: str) -> HttpResponse:
             )
             messages.success(request, "Contact details saved.")
             return redirect("clinicians:patient_contact", subject_id=patient.subject_id)
+        has_identity = PatientIdentity.objects.filter(patient=patient).exists()
     else:
         contact = identity_services.contact_for(user=staff.user, patient=patient, screen="contact")
         form = ContactForm(initial=vars(contact) if contact else None)
-    has_identity = PatientIdentity.objects.filter(patient=patient).exists()
+        has_identity = contact is not None
     return render(
         request,
         "clinicians/patient_contact.html",

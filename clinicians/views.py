@@ -85,9 +85,9 @@ def _queue_context(request: HttpRequest) -> tuple[dict[str, Any], int]:
         )
         paged[level] = paginator.get_page(pages[level])
     shown_ids = [pk for page in paged.values() for pk in page.object_list]
+    # In no order: each section lists them in its page's order below.
     shown = {
-        alert.pk: alert
-        for alert in staff.alerts().filter(pk__in=shown_ids).with_queue_columns().triage_order()
+        alert.pk: alert for alert in staff.alerts().filter(pk__in=shown_ids).with_queue_columns()
     }
     words = summaries(shown.values())
     now = timezone.now()

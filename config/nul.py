@@ -14,6 +14,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from config.api import error_body
+from config.views import bad_request, not_found
 
 NUL = "\x00"
 MESSAGE = "Remove the NUL character (\\x00)."
@@ -23,27 +24,19 @@ def reject_nul_middleware(
     get_response: Callable[[HttpRequest], HttpResponse],
 ) -> Callable[[HttpRequest], HttpResponse]:
     def middleware(request: HttpRequest) -> HttpResponse:
-        api = request.path.startswith("/api/")
         if NUL in request.path:
-            if api:
-                return JsonResponse(error_body("not_found", "Not found."), status=404)
-            from config.views import not_found
-
             return not_found(request)
-        if NUL in request.META.get("QUERY_STRING", "") or "%00" in request.META.get(
-            "QUERY_STRING", ""
-        ):
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" in query or NUL in query:
             fields = {
                 name: [MESSAGE]
                 for name, values in request.GET.lists()
                 if NUL in name or any(NUL in value for value in values)
             }
             if fields:
-                if api:
+                if request.path.startswith("/api/"):
                     body = error_body("invalid", "Check the address's parameters.", fields)
                     return JsonResponse(body, status=400)
-                from config.views import bad_request
-
                 return bad_request(request)
         return get_response(request)
 

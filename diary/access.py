@@ -6,17 +6,16 @@ caller's scope are not found (404), never forbidden, so their existence is not r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import QuerySet
 from rest_framework import exceptions, permissions
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 
-from diary.models import Clinic, Patient, StaffMember, StaffRole
+from diary import fastsql
+from diary.models import Patient, StaffMember, StaffRole
 
 _PATIENT_ATTR = "_toxwatch_patient"
 
@@ -33,76 +32,21 @@ def patient_for_request(request: Request) -> Patient | None:
 
 def _patients_of(user_id: Any) -> QuerySet[Patient]:
     """The query behind every patient's request: the patient (with the clinic) of an active
-    user, as ``.first()`` orders it."""
-    query = Patient.objects.select_related("clinic").filter(user_id=user_id, user__is_active=True)
-    return (query if query.ordered else query.order_by("pk"))[:1]
+    user, as ``.first()`` orders it (``Patient.Meta.ordering``)."""
+    return Patient.objects.select_related("clinic").filter(user_id=user_id, user__is_active=True)[
+        :1
+    ]
 
 
-@dataclass(frozen=True)
-class _Compiled:
-    sql: str
-    params: tuple[Any, ...]  # the probe's
-    user_at: int  # where the user id goes in them
-    converters: dict[int, Any]
-    patient: tuple[slice, list[str]]  # where its columns are in a row, and their attnames
-    clinic: tuple[slice, list[str]]
-
-
-_COMPILED: dict[str, _Compiled] = {}
-_PROBE_USER = -1
-
-
-def _compiled() -> _Compiled:
-    """``_patients_of``'s SQL, converters and column layout, compiled by the ORM once per
-    database vendor (D85): building the query cost more CPU than running it."""
-    vendor = connection.vendor
-    if vendor not in _COMPILED:
-        compiler = _patients_of(_PROBE_USER).query.get_compiler(connection=connection)
-        sql, params = compiler.as_sql()
-        if list(params).count(_PROBE_USER) != 1:
-            raise RuntimeError(f"unexpected parameters for the patient lookup: {params!r}")
-        info = compiler.klass_info
-        assert info is not None and len(info["related_klass_infos"]) == 1
-        select = compiler.select
-
-        def layout(fields: list[int]) -> tuple[slice, list[str]]:
-            assert fields == list(range(fields[0], fields[-1] + 1))
-            return slice(fields[0], fields[-1] + 1), [select[i][0].target.attname for i in fields]
-
-        _COMPILED[vendor] = _Compiled(
-            sql=sql,
-            params=tuple(params),
-            user_at=list(params).index(_PROBE_USER),
-            converters=compiler.get_converters([column[0] for column in select]),
-            patient=layout(info["select_fields"]),
-            clinic=layout(info["related_klass_infos"][0]["select_fields"]),
-        )
-    return _COMPILED[vendor]
+# Its SQL compiled by the ORM once per database vendor (D85): building the query cost more CPU
+# than running it.
+_ACTIVE_PATIENT = fastsql.CompiledQuery(_patients_of, joined=True)
 
 
 def active_patient_of(user_id: Any) -> Patient | None:
-    """``_patients_of(user_id).first()``: the same instance (its clinic loaded with it), from
-    SQL the ORM compiled once; Django's public ``from_db`` builds the objects."""
-    compiled = _compiled()
-    with connection.cursor() as cursor:
-        params = list(compiled.params)
-        params[compiled.user_at] = user_id
-        cursor.execute(compiled.sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    values = list(row)
-    for position, (functions, expression) in compiled.converters.items():
-        value = values[position]
-        for function in functions:
-            value = function(value, expression, connection)
-        values[position] = value
-    where, names = compiled.patient
-    patient = Patient.from_db(connection.alias, names, values[where])
-    where, names = compiled.clinic
-    clinic = Clinic.from_db(connection.alias, names, values[where])
-    Patient._meta.get_field("clinic").set_cached_value(patient, clinic)  # as select_related
-    return patient
+    """``_patients_of(user_id).first()``: the same instance, its clinic loaded with it."""
+    found = _ACTIVE_PATIENT.fetch(user_id)
+    return found[0] if found else None
 
 
 def staff_member_for(user: Any) -> StaffMember | None:

@@ -162,8 +162,8 @@ def medication_fields() -> list[dict[str, Any]]:
             low, high = getattr(field, "min_value", None), getattr(field, "max_value", None)
             spec["minimum"] = float(low) if low is not None else None
             spec["maximum"] = float(high) if high is not None else None
-        if name == "loperamide_mg":
-            spec["unit"] = "mg"
+        if name in MEDICATION_UNITS:
+            spec["unit"] = MEDICATION_UNITS[name]
         fields.append(spec)
     return fields
 
@@ -258,6 +258,10 @@ def staff_answer(field: str, value: object) -> str:
     return str(value)
 
 
+# The units of medication fields (not asked by a grading term, so not in ``_field_units``).
+MEDICATION_UNITS = {"loperamide_mg": "mg"}
+
+
 @functools.cache
 def _field_units() -> dict[str, str]:
     """Each field's unit, where every term that asks it gives the same one."""
@@ -273,9 +277,7 @@ def reported_value(field: str, value: object) -> str:
     text = staff_answer(field, value)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return text
-    unit = _field_units().get(field, "")
-    if field == "loperamide_mg":
-        unit = "mg"
+    unit = _field_units().get(field) or MEDICATION_UNITS.get(field, "")
     unit = catalogue_text.STAFF_UNITS.get(unit, unit)
     if not unit:
         return text

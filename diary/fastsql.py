@@ -138,8 +138,11 @@ class _Plan:
     sql: str
     params: list[Any]  # the probes' parameters
     keys_at: list[int]  # where each key goes in them
+    apply_converters: Callable[..., Any]  # the compiler's own, with its converters
     converters: dict[int, Any]
-    names: list[str]  # the selected columns' attnames, in order
+    where: slice  # the model's columns in a row
+    names: list[str]  # their attnames, in order
+    related: list[tuple[type[Model], slice, list[str], int, Any, Any]]  # select_related's
 
 
 class CompiledQuery:
@@ -148,12 +151,16 @@ class CompiledQuery:
     ``build`` makes the queryset from integer keys (a patient's or a course's id); it is
     compiled with negative probes in their place, and each later ``fetch`` runs that SQL with
     the real keys, applies the compiler's converters and builds the instances with Django's
-    ``Model.from_db``, as iterating the queryset would (no ``select_related``, no annotations:
-    the compile refuses them). For the few querysets every diary entry runs (D85)."""
+    ``Model.from_db``, as iterating the queryset would. No annotations; ``select_related`` one
+    level deep only with ``joined=True`` (the compile refuses the rest). For the few querysets
+    every diary entry runs (D85)."""
 
-    def __init__(self, build: Callable[..., QuerySet[Any]], keys: int = 1) -> None:
+    def __init__(
+        self, build: Callable[..., QuerySet[Any]], keys: int = 1, *, joined: bool = False
+    ) -> None:
         self.build = build
         self.keys = keys
+        self.joined = joined
         self._plans: dict[str, _Plan] = {}
 
     def _plan(self) -> _Plan:
@@ -168,17 +175,41 @@ class CompiledQuery:
                 raise RuntimeError(f"unexpected parameters for {queryset.model.__name__}: {params}")
             info = compiler.klass_info
             select = compiler.select
-            if info is None or info.get("related_klass_infos") or compiler.annotation_col_map:
+            related = (info or {}).get("related_klass_infos") or []
+            if (
+                info is None
+                or compiler.annotation_col_map
+                or (related and not self.joined)
+                or any(r.get("related_klass_infos") for r in related)
+            ):
                 raise RuntimeError("only plain querysets of model instances are compiled")
-            if info["select_fields"] != list(range(len(select))):
+
+            def layout(fields: list[int]) -> tuple[slice, list[str]]:
+                if fields != list(range(fields[0], fields[-1] + 1)):
+                    raise RuntimeError("unexpected columns")
+                names = [select[i][0].target.attname for i in fields]
+                return slice(fields[0], fields[-1] + 1), names
+
+            where, names = layout(info["select_fields"])
+            joins = []
+            for r in related:
+                at, columns = layout(r["select_fields"])
+                pk_at = columns.index(r["model"]._meta.pk.attname)
+                joins.append(
+                    (r["model"], at, columns, pk_at, r["local_setter"], r["remote_setter"])
+                )
+            if where.start != 0 or where.stop + sum(len(j[2]) for j in joins) != len(select):
                 raise RuntimeError("unexpected columns")
             self._plans[vendor] = _Plan(
                 model=queryset.model,
                 sql=sql,
                 params=params,
                 keys_at=[params.index(probe) for probe in probes],
+                apply_converters=compiler.apply_converters,
                 converters=compiler.get_converters([column[0] for column in select]),
-                names=[column[0].target.attname for column in select],
+                where=where,
+                names=names,
+                related=joins,
             )
         return self._plans[vendor]
 
@@ -191,13 +222,21 @@ class CompiledQuery:
         with connection.cursor() as cursor:
             cursor.execute(plan.sql, params)
             rows = cursor.fetchall()
+        if plan.converters:
+            rows = list(plan.apply_converters(rows, plan.converters))
         out = []
         for row in rows:
-            values = list(row)
-            for position, (functions, expression) in plan.converters.items():
-                value = values[position]
-                for function in functions:
-                    value = function(value, expression, connection)
-                values[position] = value
-            out.append(plan.model.from_db(connection.alias, plan.names, values))
+            obj = plan.model.from_db(connection.alias, plan.names, row[plan.where])
+            # As Django's RelatedPopulator sets what select_related read.
+            for model, at, names, pk_at, local_setter, remote_setter in plan.related:
+                values = row[at]
+                other = (
+                    None
+                    if values[pk_at] is None
+                    else model.from_db(connection.alias, names, values)
+                )
+                local_setter(obj, other)
+                if other is not None:
+                    remote_setter(other, obj)
+            out.append(obj)
         return out

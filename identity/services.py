@@ -28,18 +28,17 @@ def save_contact(
     *, patient: Patient, contact: Contact, user: Any, screen: str = "enrol"
 ) -> PatientIdentity:
     """Store (or replace) a patient's identity, encrypted and indexed; audited as a change."""
+    ciphertext = crypto.encrypt(contact.to_json())
     with transaction.atomic():
         identity, _ = PatientIdentity.objects.select_for_update().get_or_create(
-            patient=patient, defaults={"ciphertext": crypto.encrypt(contact.to_json())}
+            patient=patient, defaults={"ciphertext": ciphertext}
         )
-        identity.ciphertext = crypto.encrypt(contact.to_json())
+        identity.ciphertext = ciphertext
         identity.updated_at = timezone.now()
         _index(identity, contact)
         identity.save()
         if user is not None:
-            AuditEvent.objects.create(
-                user=user, patient=patient, action=Action.CHANGED, screen=screen
-            )
+            audit(user=user, patient=patient, action=Action.CHANGED, screen=screen)
     return identity
 
 
@@ -64,7 +63,7 @@ def contact_for(*, user: Any, patient: Patient, screen: str) -> Contact | None:
     identity = PatientIdentity.objects.filter(patient=patient).first()
     if identity is None:
         return None
-    AuditEvent.objects.create(user=user, patient=patient, action=Action.VIEWED, screen=screen)
+    audit(user=user, patient=patient, action=Action.VIEWED, screen=screen)
     return identity.contact()
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django import template
 from django.utils import timezone
 
-from diary.catalogue import reported_value, staff_answer, staff_label
+from diary.catalogue import reported_value, staff_label
 from diary.models import Drug
 
 register = template.Library()
@@ -68,11 +68,6 @@ def plain(text: str) -> str:
 def reported(value: object, field: str) -> str:
     """An answer with its unit: ``91`` of ``spo2_rest`` -> ``91%``; a choice in words."""
     return reported_value(field, value)
-
-
-@register.filter
-def answer(value: object, field: str = "") -> str:
-    return staff_answer(field, value)
 
 
 @register.simple_tag

@@ -82,7 +82,7 @@ def test_a_partial_word_or_number_or_a_word_not_in_the_name_finds_nothing(clinic
     assert list(services.matching(clinic.patients.all(), text)) == []
 
 
-def test_the_index_is_a_keyed_digest_not_a_plain_hash(clinic):
+def test_the_index_is_a_keyed_digest_not_a_plain_hash(clinic, settings):
     import hashlib
 
     patient = stored(clinic)
@@ -90,6 +90,10 @@ def test_the_index_is_a_keyed_digest_not_a_plain_hash(clinic):
     assert digest != hashlib.sha256(b"RX1234567").hexdigest()
     assert len(digest) == 64
     assert NameToken.objects.filter(identity_id=patient.pk).count() == 3  # zoe quartermaine okafor
+    # Keyed: under another key the same number has another digest.
+    assert digest in crypto.hospital_number_digests("RX1 234 567")
+    settings.TOXWATCH_IDENTITY_KEYS = [Fernet.generate_key().decode()]
+    assert digest not in crypto.hospital_number_digests("RX1 234 567")
 
 
 def test_rotation_re_encrypts_with_the_new_key_and_search_works_during_and_after(clinic, settings):

@@ -29,7 +29,7 @@ from alerts.models import Alert
 from diary import instruments, questionnaires, services
 from diary.models import Clinic, Infusion, Patient, StaffMember, StaffRole
 from diary.serializers import EntryInSerializer
-from identity.models import Contact, PatientIdentity
+from identity.models import Contact
 from identity.services import save_contact
 
 DEMO_CODE = "DEMO"
@@ -276,10 +276,8 @@ class Command(BaseCommand):
         that have none yet (a DEMO clinic seeded before them gets them too; nothing else is
         touched, and a detail changed on the dashboard is kept)."""
         demo = Patient.objects.filter(clinic__code=DEMO_CODE, subject_id__in=DEMO_CONTACTS)
-        known = set(PatientIdentity.objects.filter(patient__in=demo).values_list("pk", flat=True))
-        for patient in demo:
-            if patient.pk not in known:
-                save_contact(patient=patient, contact=demo_contact(patient.subject_id), user=None)
+        for patient in demo.filter(identity__isnull=True):
+            save_contact(patient=patient, contact=demo_contact(patient.subject_id), user=None)
 
     def seed_staff(self, clinic: Clinic) -> None:
         User = get_user_model()
