@@ -7,11 +7,11 @@ with nested serializer errors flattened to dotted paths such as
 
 from __future__ import annotations
 
-import json
+import codecs
 import logging
-import math
 from typing import Any
 
+import msgspec
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
@@ -103,42 +103,30 @@ class TooLarge(exceptions.APIException):
     default_detail = DEFAULT_MESSAGES["too_large"]
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _check_parsed(value: Any) -> None:
-    """Refuse what Python's json module lets through but nothing downstream can handle: nesting
-    deeper than MAX_JSON_DEPTH, strings that cannot be encoded as UTF-8 (lone surrogates, which
-    fail later when echoed or stored), and numbers out of float range (``1e400`` is infinity).
-    Iterative, so a hostile body cannot exhaust the stack here either."""
+def _check_depth(value: Any) -> None:
+    """Refuse nesting deeper than MAX_JSON_DEPTH, iteratively (a hostile body cannot exhaust the
+    stack here either). msgspec has already refused what ``_check_parsed`` also looks for."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                raise exceptions.ParseError() from None
-        elif isinstance(item, float):
-            if not math.isfinite(item):
-                raise exceptions.ParseError()
-        elif isinstance(item, dict | list):
-            if depth > MAX_JSON_DEPTH:
-                raise exceptions.ParseError()
-            if isinstance(item, dict):
-                stack.extend((key, depth) for key in item)
-                stack.extend((child, depth + 1) for child in item.values())
-            else:
-                stack.extend((child, depth + 1) for child in item)
+        if depth > MAX_JSON_DEPTH:
+            raise exceptions.ParseError()
+        children = item.values() if type(item) is dict else item
+        stack.extend((child, depth + 1) for child in children if type(child) in _CONTAINERS)
+
+
+_CONTAINERS = (dict, list)
 
 
 class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser, bounded: at most DATA_UPLOAD_MAX_MEMORY_SIZE bytes (else 413), and any
-    body that cannot be parsed or that ``_check_parsed`` refuses is a 400 ``parse_error``.
+    """DRF's JSON parser, bounded and decoded by msgspec: at most DATA_UPLOAD_MAX_MEMORY_SIZE
+    bytes (else 413), and any body that cannot be parsed or nests deeper than MAX_JSON_DEPTH is
+    a 400 ``parse_error``.
 
-    DRF reads the body as a stream, past Django's own size check (which only guards
-    ``request.body``), and ``json`` raises RecursionError, not ValueError, on deep nesting."""
+    msgspec refuses what Python's json module lets through but nothing downstream can handle
+    (NaN and Infinity, numbers out of float range such as ``1e400``, invalid UTF-8 and lone
+    surrogates) and decodes about three times faster (D86). DRF reads the body as a stream, past
+    Django's own size check (which only guards ``request.body``)."""
 
     def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -147,10 +135,13 @@ class JSONParser(parsers.JSONParser):
             raise TooLarge()
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            data = json.loads(raw.decode(encoding), parse_constant=_reject_constant)
-        except (ValueError, RecursionError):
+            if codecs.lookup(encoding).name != "utf-8":
+                raw = raw.decode(encoding)  # msgspec reads UTF-8 bytes, or str
+            data = msgspec.json.decode(raw)
+        except (ValueError, LookupError, RecursionError, msgspec.DecodeError):
             raise exceptions.ParseError() from None
-        _check_parsed(data)
+        if type(data) in _CONTAINERS:
+            _check_depth(data)
         return data
 
 

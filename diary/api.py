@@ -51,6 +51,7 @@ from diary.serializers import (
     TokenObtainSerializer,
     TokenPairSerializer,
     TrendsSerializer,
+    batch_entries,
     entry_answer,
     validate_entry,
 )
@@ -357,10 +358,8 @@ class EntryBatchView(PatientView):
         tags=["entries"],
     )
     def post(self, request: Request) -> Response:
-        body = BatchInSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
         prepared: list[tuple[int, dict[str, Any] | None, dict[str, Any]]] = []
-        for position, raw in enumerate(body.validated_data["entries"]):
+        for position, raw in enumerate(batch_entries(request.data)):
             try:
                 prepared.append((position, validate_entry(raw), {}))
             except serializers.ValidationError as exc:
