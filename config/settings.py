@@ -127,6 +127,7 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
+PREPARE_THRESHOLD = 5  # psycopg's default: runs of one statement on a connection before preparing
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
@@ -141,7 +142,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-elif env_bool("DJANGO_DB_POOL"):
+elif env_bool("DJANGO_DB_PREPARED", True):
+    # Server-side binding, and psycopg prepares a statement the fifth time a connection runs it:
+    # PostgreSQL then skips parsing and planning it, about half of its CPU per diary entry
+    # (D87, docs/performance.md). Off (DJANGO_DB_PREPARED=0) behind a pooler in transaction mode
+    # that cannot keep prepared statements.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=PREPARE_THRESHOLD
+    )
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" and env_bool("DJANGO_DB_POOL"):
     # The ASGI web server runs each request in a thread of its own, so persistent connections
     # are never reused there (Django: "when using ASGI, persistent connections should be
     # disabled"); psycopg's pool keeps a few open per process instead.
