@@ -40,19 +40,19 @@ class DashboardBackend:
     committed, wakes the clinic's open dashboards (alerts.live)."""
 
     def send(self, notification: Notification, *, key: str) -> None:
+        from alerts.delivery import insert_new
         from alerts.live import announce
         from alerts.models import DashboardPush
 
-        push, created = DashboardPush.objects.get_or_create(
+        push = DashboardPush(
             key=key,
-            defaults={
-                "clinic_id": notification.alert.patient.clinic_id,
-                "alert_id": notification.alert_id,
-                "level": notification.level,
-                "reason": notification.reason,
-            },
+            clinic_id=notification.alert.patient.clinic_id,
+            alert_id=notification.alert_id,
+            level=notification.level,
+            reason=notification.reason,
         )
-        if created:
+        # One statement; a push already made for this key (a re-send) is skipped (D70).
+        if insert_new([push]):
             announce(push)
 
 
