@@ -6,10 +6,12 @@ notifications and follow-ups) costing more CPU than PostgreSQL spent storing the
 ``insert`` writes the same rows with the same values in one statement per call (several rows on
 PostgreSQL through ``UNNEST``, as Django's ``bulk_create`` does there): the column list is the
 one ``bulk_create`` uses (every concrete field, the auto primary key left to the database),
-each value goes through its field's ``pre_save`` and ``get_db_prep_save`` as ``bulk_create``
-does, and the generated primary keys come back with ``RETURNING``, so the objects are as
-``bulk_create`` leaves them (primary key set, ``_state.adding`` false). Only the SQL text
-is built here, once per model, vendor and row count, by joining strings.
+each value goes through its field's ``pre_save`` and what ``get_db_prep_save`` gives (a
+``preparer`` per field, built once), and the generated primary keys come back with
+``RETURNING``, so the objects are as ``bulk_create`` leaves them (primary key set,
+``_state.adding`` false). ``insert_rows`` writes rows given as ``{attname: value}`` the same
+way, without building model objects where nothing reads them back. Only the SQL text is built
+here, once per model, vendor and row count, by joining strings.
 
 Models with a field that needs a placeholder of its own (``get_placeholder``) and backends that
 cannot return rows from a multi-row insert go through ``bulk_create``.
