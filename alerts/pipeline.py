@@ -25,7 +25,7 @@ from django.db.models import F
 from django.utils import timezone, translation
 
 from alerts import rules
-from alerts.context import AlertContext, Writes, history_rows
+from alerts.context import AlertContext, Writes, history_reports
 from alerts.context import RecentComposites as _RecentComposites
 from alerts.delivery import enqueue_deliveries, queue_notifications, record_event
 from alerts.models import (
@@ -36,7 +36,6 @@ from alerts.models import (
     EventType,
     ExpectedAmber,
     Level,
-    Notification,
     NotificationReason,
 )
 from diary import drugs, fastsql
@@ -88,36 +87,6 @@ def _report(entry: DiaryEntry, grades: dict[str, int | None]) -> rules.Report:
         tki_doses_missed=entry.tki_doses_missed,
         tki_dose_vomited=entry.tki_dose_vomited,
         missed_dose_reason=entry.missed_dose_reason,
-    )
-
-
-REPORT_FIELDS = (
-    "id",
-    "recorded_at",
-    "recorded_offset_minutes",
-    "symptoms",
-    "loperamide_mg",
-    "tki_doses_taken",
-    "tki_doses_missed",
-    "tki_dose_vomited",
-    "missed_dose_reason",
-    "grade_summary",
-)
-
-
-def _report_from_row(row: dict[str, Any], grades: dict[str, int | None]) -> rules.Report:
-    offset = timezone.get_fixed_timezone(timedelta(minutes=row["recorded_offset_minutes"]))
-    loperamide = row["loperamide_mg"]
-    return rules.Report(
-        entry_id=str(row["id"]),
-        recorded_at=row["recorded_at"].astimezone(offset),
-        symptoms=row["symptoms"],
-        grades=grades,
-        loperamide_mg=float(loperamide) if loperamide is not None else None,
-        tki_doses_taken=row["tki_doses_taken"],
-        tki_doses_missed=row["tki_doses_missed"],
-        tki_dose_vomited=row["tki_dose_vomited"],
-        missed_dose_reason=row["missed_dose_reason"],
     )
 
 
@@ -191,17 +160,13 @@ def raise_alerts(
     earliest = min(entry.recorded_at for entry, _ in entries)
     latest = max(entry.recorded_at for entry, _ in entries)
     ctx = _load_context(patient, composites_since=earliest - COMPOSITES_COUNT_FOR)
-    rows = [
-        row
-        for row in history_rows(
-            patient.pk,
-            earliest - rules.HISTORY_WINDOW,
-            latest + rules.HISTORY_WINDOW,
-            REPORT_FIELDS,
+    reports = [
+        report
+        for report in history_reports(
+            patient.pk, earliest - rules.HISTORY_WINDOW, latest + rules.HISTORY_WINDOW
         )
-        if str(row["id"]) not in new_ids
+        if report.entry_id not in new_ids
     ]
-    reports = [_report_from_row(row, row["grade_summary"]) for row in rows]
     reports += [
         _report(entry, {term: result.grade for term, result in results.items()})
         for entry, results in entries
@@ -300,13 +265,11 @@ def raise_response_alerts(*, patient: Patient, response: QuestionnaireResponse) 
         return ReportOutcome(level="green")
     ctx = _load_context(patient)
     completed_at = response.completed_at
-    rows = history_rows(
-        patient.pk, completed_at - rules.HISTORY_WINDOW, completed_at, REPORT_FIELDS
-    )
-    rows.sort(key=lambda row: (row["recorded_at"], str(row["id"])))
-    recent = rows and rows[-1]["recorded_at"] >= completed_at - ENTRY_COUNTS_FOR
-    answers = rows[-1] if recent else None
-    history = [_report_from_row(row, row["grade_summary"]) for row in rows if row is not answers]
+    entries = history_reports(patient.pk, completed_at - rules.HISTORY_WINDOW, completed_at)
+    entries.sort(key=lambda r: (r.recorded_at, r.entry_id))
+    recent = entries and entries[-1].recorded_at >= completed_at - ENTRY_COUNTS_FOR
+    answers = entries[-1] if recent else None
+    history = [r for r in entries if r is not answers]
     earlier = (
         QuestionnaireResponse.objects.filter(
             patient=patient,
@@ -330,9 +293,8 @@ def raise_response_alerts(*, patient: Patient, response: QuestionnaireResponse) 
     history.sort(key=lambda r: (r.recorded_at, r.entry_id))
     local = response.local_completed_at()
     if answers is not None:
-        borrowed = _report_from_row(answers, answers["grade_summary"])
         report = replace(
-            borrowed,
+            answers,
             entry_id=str(response.pk),
             recorded_at=local,
             composites=_composites(response.scores),
@@ -536,10 +498,15 @@ def _translator(patient: Patient) -> Callable[[str], str]:
     """The advice texts in the patient's language (alerts/locale; translations other than
     English await clinical review, docs/patient-app.md)."""
     language = patient.language or settings.LANGUAGE_CODE
+    # Each text once per call: a batch's entries repeat the same few, and switching the
+    # active language for each cost more than the rest of the advice.
+    done: dict[str, str] = {}
 
     def translate(text: str) -> str:
-        with translation.override(language):
-            return translation.gettext(text)
+        if text not in done:
+            with translation.override(language):
+                done[text] = translation.gettext(text)
+        return done[text]
 
     return translate
 
@@ -777,16 +744,27 @@ def _attach(
     """Add the fired rules as evidence (written at the end of the call); True when anything
     was new. Evidence is unique per alert, entry and rule."""
     new = False
+    response = entry_id in writes.response_ids
     for f in fired:
         key = (alert.pk, entry_id, f.code)
         if key in writes.evidence_keys:
             continue
         writes.evidence_keys.add(key)
-        if entry_id in writes.response_ids:
-            row = AlertEvidence.of(f, alert=alert, entry_id=None, response_id=entry_id, at=now)
-        else:
-            row = AlertEvidence.of(f, alert=alert, entry_id=entry_id, at=now)
-        writes.evidence.append(row)
+        # AlertEvidence.of's row, without the object (diary.fastsql.insert_rows).
+        writes.evidence.append(
+            {
+                "alert_id": alert.pk,
+                "entry_id": None if response else entry_id,
+                "response_id": entry_id if response else None,
+                "code": f.code,
+                "level": f.level,
+                "symptom": f.symptom,
+                "reason": f.reason,
+                "source": f.source,
+                "measure": f.measure,
+                "created_at": now,
+            }
+        )
         new = True
     return new
 
@@ -796,9 +774,16 @@ def _new_event(alert: Alert, type: str, detail: dict[str, Any]) -> AlertEvent:
     return AlertEvent(alert=alert, type=type, actor=None, detail=detail)
 
 
-def _notifications(alert: Alert, reason: str, level: str) -> list[Notification]:
+def _notifications(alert: Alert, reason: str, level: str) -> list[dict[str, Any]]:
+    """The outbox rows (Notification's, without the objects) for an alert's new level."""
     return [
-        Notification(alert=alert, channel=channel, reason=reason, level=level)
+        {
+            "alert_id": alert.pk,
+            "channel": channel,
+            "reason": reason,
+            "level": level,
+            "created_at": timezone.now(),  # the field's default, when the row is made
+        }
         for channel in rules.CHANNELS_BY_LEVEL[level]
     ]
 

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -265,22 +265,25 @@ def grade_symptoms(symptoms: dict[str, dict[str, Any]]) -> dict[str, grading.Gra
     return {term: grading.grade(term, inputs) for term, inputs in symptoms.items()}
 
 
-def grade_rows(entry: DiaryEntry, results: dict[str, grading.GradeResult]) -> list[EntryGrade]:
-    now = timezone.now()
+def grade_values(results: dict[str, grading.GradeResult], now: datetime) -> list[dict[str, Any]]:
+    """An entry's ``EntryGrade`` rows as ``{attname: value}``, but for the entry."""
     return [
-        EntryGrade(
-            entry=entry,
-            term=term,
-            grade=result.grade,
-            status=result.status,
-            criteria=list(result.criteria),
-            missing=list(result.missing),
-            ctcae_version=result.ctcae_version,
-            grading_version=grading.GRADING_VERSION,
-            graded_at=now,
-        )
+        {
+            "term": term,
+            "grade": result.grade,
+            "status": result.status,
+            "criteria": list(result.criteria),
+            "missing": list(result.missing),
+            "ctcae_version": result.ctcae_version,
+            "grading_version": grading.GRADING_VERSION,
+            "graded_at": now,
+        }
         for term, result in results.items()
     ]
+
+
+def grade_rows(entry: DiaryEntry, results: dict[str, grading.GradeResult]) -> list[EntryGrade]:
+    return [EntryGrade(entry=entry, **values) for values in grade_values(results, timezone.now())]
 
 
 def _build_entry(patient: Patient, data: dict[str, Any], digest: str) -> DiaryEntry:
@@ -311,16 +314,22 @@ def submit_entry(*, patient: Patient, data: dict[str, Any]) -> Submitted:
     entry (created=False); the same id with other content raises IdConflict; a ``corrects``
     that is not one of the patient's entries raises ValidationError.
     """
-    outcome = _store(patient, [data])[0]
+    outcome = _store(patient, [data], answer=True)[0]
     if isinstance(outcome, Exception):
         raise outcome
     return outcome
 
 
 def _store(
-    patient: Patient, items: Sequence[dict[str, Any]], *, retried: bool = False
+    patient: Patient,
+    items: Sequence[dict[str, Any]],
+    *,
+    retried: bool = False,
+    answer: bool = False,
 ) -> list[Submitted | Exception]:
     """Store validated entries of one patient in one transaction; one outcome per item.
+    ``answer``: each new entry carries its grades, for the entry's answer (a batch's answer
+    does not show them).
 
     Replays and conflicts are sorted out with one query; the new entries and their grades are
     inserted in bulk, and the alert pipeline sees them all at once (``evaluate_entries``), in
@@ -373,7 +382,7 @@ def _store(
         new_positions[entry_id] = [position]
     if new:
         try:
-            _insert(patient, list(new.values()))
+            _insert(patient, list(new.values()), answer=answer)
         except IntegrityError as exc:
             if not DiaryEntry.objects.filter(pk__in=list(new)).exists():
                 # Not an id stored meanwhile: another constraint (the pipeline's, such as one
@@ -384,7 +393,7 @@ def _store(
                     logger.warning("entries not stored: constraint %s violated twice", name)
                     raise StoreConflict(name) from exc
                 logger.warning("entries not stored: constraint %s violated; retrying", name)
-                return _store(patient, items, retried=True)
+                return _store(patient, items, retried=True, answer=answer)
             if len(items) == 1:
                 # The same id stored a moment ago by a racing request: answer as a replay.
                 existing = DiaryEntry.objects.filter(pk=items[0]["id"]).first()
@@ -394,7 +403,7 @@ def _store(
                     return [IdConflict()]
                 return [Submitted(entry=_with_current_grades(existing.pk), created=False)]
             # One id was stored meanwhile by another request: store each entry on its own.
-            return [_store(patient, [data])[0] for data in items]
+            return [_store(patient, [data], answer=answer)[0] for data in items]
         for entry_id, (entry, _results) in new.items():
             first, *repeats = new_positions[entry_id]
             outcomes[first] = Submitted(entry=entry, created=True)
@@ -410,7 +419,10 @@ def _with_current_grades(entry_id: Any) -> DiaryEntry:
 
 
 def _insert(
-    patient: Patient, new: list[tuple[DiaryEntry, dict[str, grading.GradeResult]]]
+    patient: Patient,
+    new: list[tuple[DiaryEntry, dict[str, grading.GradeResult]]],
+    *,
+    answer: bool = False,
 ) -> dict[Any, str]:
     """Run the alert pipeline on the new entries, then insert them, with the alert level and
     advice it chose, and their grades.
@@ -436,11 +448,16 @@ def _insert(
                 entry.alert_level = outcome.level
                 entry.advice = dict(outcome.advice)
         fastsql.insert([entry for entry, _ in new])
-        rows_by_entry = {entry.pk: grade_rows(entry, results) for entry, results in new}
-        fastsql.insert([row for rows in rows_by_entry.values() for row in rows])
-    for entry, _results in new:
-        # The answer is built from what was just stored: no re-read.
-        entry._prefetched_objects_cache = {"grades": rows_by_entry[entry.pk]}  # type: ignore[attr-defined]
+        # The grades as rows: a batch builds no EntryGrade object (diary.fastsql.insert_rows).
+        grades = [(entry, grade_values(results, timezone.now())) for entry, results in new]
+        values = [{"entry_id": entry.pk, **row} for entry, rows in grades for row in rows]
+        keys = iter(fastsql.insert_rows(EntryGrade, values))
+    for entry, rows in grades:
+        if answer:
+            # The answer is built from what was just stored: no re-read.
+            entry._prefetched_objects_cache = {  # type: ignore[attr-defined]
+                "grades": [_stored(EntryGrade(id=next(keys), entry=entry, **row)) for row in rows]
+            }
         logger.info(
             "entry stored entry_id=%s patient_id=%s alert_level=%s",
             entry.pk,
@@ -448,6 +465,13 @@ def _insert(
             levels.get(entry.pk, AlertLevel.GREEN),
         )
     return levels
+
+
+def _stored(obj: EntryGrade) -> EntryGrade:
+    """The object as bulk_create leaves it."""
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return obj
 
 
 def submit_batch(

@@ -4,7 +4,9 @@ PostgreSQL)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -12,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from diary import fastsql
-from diary.models import FollowUp
+from diary.models import DiaryEntry, FollowUp
 from tests.helpers import enroll, make_clinic
 
 pytestmark = pytest.mark.django_db
@@ -72,3 +74,45 @@ def test_update_column_is_the_querysets_update():
     assert resolved["upd-1"] == now and resolved["upd-2"] == now
     assert resolved["upd-0"] is not None and resolved["upd-0"] != now  # untouched
     assert resolved["upd-3"] is not None and resolved["upd-3"] != now
+
+
+ROW_FIELDS = ("code", "terms", "reason", "due_at", "interval_minutes", "resolved_at")
+
+
+@pytest.mark.parametrize("count", [1, 2, 7])
+def test_insert_rows_writes_what_bulk_create_of_the_objects_writes(count):
+    """Rows given as {attname: value}, the fields left out taking their defaults (asked_count,
+    last_asked_at, alert_id, created_at): the same stored values, the keys in order."""
+    patient, _ = enroll(make_clinic())
+    theirs = followups(patient, "theirs", count)
+    ours = [
+        {"patient_id": patient.pk, **{name: getattr(f, name) for name in ROW_FIELDS}}
+        for f in followups(patient, "ours", count)
+    ]
+    FollowUp.objects.bulk_create(theirs)
+    with CaptureQueriesContext(connection) as ctx:
+        keys = fastsql.insert_rows(FollowUp, ours)
+    assert len(ctx.captured_queries) == 1
+    assert stored("ours") == stored("theirs")
+    codes = dict(FollowUp.objects.filter(pk__in=keys).values_list("pk", "code"))
+    assert [codes[key] for key in keys] == [row["code"] for row in ours]
+
+
+def test_insert_rows_refuses_an_unknown_column():
+    with pytest.raises(TypeError, match="patient"):
+        fastsql.insert_rows(FollowUp, [{"patient": 1, "code": "x"}])
+
+
+def test_insert_rows_of_a_model_without_an_auto_key_answers_no_keys():
+    patient, _ = enroll(make_clinic())
+    row: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "patient_id": patient.pk,
+        "recorded_at": NOW,
+        "content_hash": "x",
+        "symptoms": {"fever": {"temp_c": 38.5, "note": "caf\u00e9"}},
+    }
+    assert fastsql.insert_rows(DiaryEntry, [row]) == []
+    entry = DiaryEntry.objects.get(pk=row["id"])
+    assert entry.symptoms == row["symptoms"] and entry.recorded_at == NOW
+    assert entry.grade_summary == {} and entry.alert_level == "green"  # the defaults
