@@ -30,6 +30,7 @@ reading made here. Rule codes are persisted: never rename one, add a new code in
 from __future__ import annotations
 
 import dataclasses
+import operator
 
 from alerts.rules.advice import Advice, AdviceItem, Overrides, advise
 from alerts.rules.base import (
@@ -92,6 +93,7 @@ from alerts.rules.medication import (
     evaluate_missed_diary,
 )
 from alerts.rules.organs import ORGAN_RULES
+from alerts.rules.plan import NEEDS, Plan
 from alerts.rules.proctcae import COMPOSITE_RULES, PROCTCAE
 from diary.vocabulary import LEVEL_RANK, Level
 
@@ -169,15 +171,19 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+_RECORDED_AT = operator.attrgetter("recorded_at")
+_ENTRY_ID = operator.attrgetter("entry_id")
+
+
 def _normalised(snapshot: Snapshot) -> Snapshot:
     """History in recorded-time order, without the current entry or anything recorded after it
     (a late entry from an offline phone is judged by what came before it)."""
     current = snapshot.current
-    times = [report.recorded_at for report in snapshot.history]
+    times = list(map(_RECORDED_AT, snapshot.history))
     if (
         times == sorted(times)
         and (not times or times[-1] <= current.recorded_at)
-        and all(report.entry_id != current.entry_id for report in snapshot.history)
+        and current.entry_id not in map(_ENTRY_ID, snapshot.history)
     ):
         # Already so, as alerts.pipeline passes it: sorting it again per entry of a batch cost
         # more than some rules (docs/performance.md, "Ingest").
@@ -193,14 +199,38 @@ def _normalised(snapshot: Snapshot) -> Snapshot:
     return dataclasses.replace(snapshot, history=tuple(history))
 
 
+_PLAN = Plan(RULES, NEEDS)
+
+
 def evaluate(snapshot: Snapshot) -> Evaluation:
-    """The rules that fire for `snapshot.current`, combined per §5.1."""
+    """The rules that fire for `snapshot.current`, combined per §5.1.
+
+    Only the rules that can fire on this report are asked (alerts.rules.plan, issue 17); the
+    result is that of asking every rule (`_evaluate_every_rule`)."""
+    snapshot = _normalised(snapshot)
+    readers = _PLAN.readers
+    fired = []
+    for rule in _PLAN.rules_for(snapshot):
+        found = rule.finding(snapshot)
+        if found is not None:
+            reader = readers[rule.code]
+            fired.append(rule.fired(snapshot, found, reader(snapshot) if reader else None))
+    return _evaluation(snapshot, fired)
+
+
+def _evaluate_every_rule(snapshot: Snapshot) -> Evaluation:
+    """`evaluate` asking every rule, as it did before the plan: the reference the tests hold
+    `evaluate` to (tests/alerts/test_rule_plan.py)."""
     snapshot = _normalised(snapshot)
     fired = [
         dataclasses.replace(hit, measure=measure(hit.code, snapshot))
         for rule in RULES
         if (hit := rule.fire(snapshot)) is not None
     ]
+    return _evaluation(snapshot, fired)
+
+
+def _evaluation(snapshot: Snapshot, fired: list[Fired]) -> Evaluation:
     levels, raised = combine(fired)
     return Evaluation(
         fired=tuple(fired),

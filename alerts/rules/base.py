@@ -6,6 +6,7 @@ diary.vocabulary only.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -166,16 +167,21 @@ class Rule:
     trigger: str = ""
 
     def applies_to(self, snapshot: Snapshot) -> bool:
-        if self.drugs is not None and snapshot.drug not in self.drugs:
+        return self.applies(drug=snapshot.drug, brain_metastases=snapshot.brain_metastases)
+
+    def applies(self, *, drug: str, brain_metastases: bool) -> bool:
+        if self.drugs is not None and drug not in self.drugs:
             return False
-        return snapshot.brain_metastases or not self.brain_metastases_only
+        return brain_metastases or not self.brain_metastases_only
 
     def fire(self, snapshot: Snapshot) -> Fired | None:
         if not self.applies_to(snapshot):
             return None
         found = self.finding(snapshot)
-        if found is None:
-            return None
+        return None if found is None else self.fired(snapshot, found)
+
+    def fired(self, snapshot: Snapshot, found: str, measure: int | None = None) -> Fired:
+        """The row of this rule firing with ``found`` (what ``finding`` returned)."""
         if self.kind == ILD:
             window = f" ({TDXD_WINDOW_TEXT})" if _tdxd_first_year(snapshot) else ""
             found = f"{ILD_TEXT}: {found}{window}"
@@ -188,6 +194,7 @@ class Rule:
             source=self.source,
             suppressible=self.suppressible and snapshot.under_ild_management,
             trigger=self.trigger or self.code,
+            measure=measure,
         )
 
 
@@ -206,7 +213,9 @@ class Followup:
 
 def _answer(report: Report, term: str, name: str) -> object:
     inputs = report.symptoms.get(term)
-    return inputs.get(name) if isinstance(inputs, Mapping) else None
+    # The dict test first: it is what the caller passes, and it is much cheaper than asking
+    # the Mapping ABC (issue 17: the most called function of the rules).
+    return inputs.get(name) if type(inputs) is dict or isinstance(inputs, Mapping) else None
 
 
 def _yes(report: Report, term: str, name: str) -> bool:
@@ -215,8 +224,19 @@ def _yes(report: Report, term: str, name: str) -> bool:
 
 def _exact(value: object) -> Fraction | None:
     """A JSON number as an exact fraction (100.4 is 502/5, not 100.400000000000006)."""
+    kind = type(value)
+    if kind is float or kind is int:  # the answers as JSON gives them: no subclass to rule out
+        return _fraction(value)  # type: ignore[arg-type]
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
+    return _fraction(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _fraction(value: int | float) -> Fraction | None:
+    """`_exact` once per value (issue 17: parsing the decimal text of a float is the costly
+    part). Fractions are immutable, and two numbers equal here (1 and 1.0, 0.0 and -0.0) have
+    equal fractions, so sharing one is safe."""
     if isinstance(value, float):
         return Fraction(str(value)) if math.isfinite(value) else None
     return Fraction(value)
@@ -242,12 +262,13 @@ def _floor_grade(report: Report, term: str) -> int | None:
     criteria [V]; applying them without the primary answer is [D])."""
     stored = _grade(report, term)
     adl = _answer(report, term, "adl")
-    floor = None
     if adl == "self_care" or _yes(report, term, "hospitalized"):
         floor = 3
     elif adl == "instrumental":
         floor = 2
-    return max((g for g in (stored, floor) if g is not None), default=None)
+    else:
+        return stored
+    return floor if stored is None else max(stored, floor)
 
 
 def _composite(report: Report, key: str) -> int | None:
@@ -264,17 +285,18 @@ def _loperamide(report: Report) -> Fraction | None:
     return _exact(report.loperamide_mg)
 
 
+_FIVE_NINTHS = Fraction(5, 9)
+
+
 def _temperature_c(report: Report) -> Fraction | None:
     """°C from `temp_c` and/or `temp_f` ((F - 32) x 5/9, exactly [V §1.3]); the higher counts
     when both are sent (as the grader does)."""
-    readings: list[Fraction] = []
     celsius = _number(report, "fever", "temp_c")
     fahrenheit = _number(report, "fever", "temp_f")
-    if celsius is not None:
-        readings.append(celsius)
-    if fahrenheit is not None:
-        readings.append((fahrenheit - 32) * Fraction(5, 9))
-    return max(readings, default=None)
+    if fahrenheit is None:
+        return celsius
+    converted = (fahrenheit - 32) * _FIVE_NINTHS
+    return converted if celsius is None else max(celsius, converted)
 
 
 def _vomited(report: Report) -> bool:

@@ -26,6 +26,7 @@ from alerts.rules.base import (
 from alerts.rules.book import RuleBook
 
 RAISED_C = Fraction("37.5")  # "any raised temperature" = the AMBER lower bound 37.5 °C [D]
+FN_SINGLE_C = Fraction("38.3")  # febrile neutropenia: a single reading above 38.3 °C [V CTCAE]
 
 
 def _low_grade(report: Report) -> Fraction | None:
@@ -64,7 +65,7 @@ def _fever_38(snapshot: Snapshot) -> str | None:
 )
 def _fever_above_38_3(snapshot: Snapshot) -> str | None:
     temperature = _temperature_c(snapshot.current)
-    if temperature is not None and temperature > Fraction("38.3"):  # FN single reading [V]
+    if temperature is not None and temperature > FN_SINGLE_C:  # FN single reading [V]
         return f"single temperature {_celsius_text(temperature)} (> 38.3 °C)"
     return None
 
