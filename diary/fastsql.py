@@ -239,11 +239,14 @@ def _shape(model: type[Model], vendor: str) -> tuple[list[Field], str, str, str]
 
 
 @cache
-def _unnest_sql(model: type[Model], vendor: str) -> str | None:
+def _unnest_sql(model: type[Model], vendor: str, binary: bool = False) -> str | None:
     """On PostgreSQL, the multi-row insert as Django's own bulk_create writes it: one array
     per column through ``UNNEST``, so the statement's text (and psycopg's parse of it) is the
     same whatever the number of rows, and planning is cheaper; None where it does not apply
-    (as Django decides: another backend, or a column type it does not know)."""
+    (as Django decides: another backend, or a column type it does not know).
+
+    ``binary``: the arrays are sent in PostgreSQL's binary format (``%b``, server-side binding
+    only, D87), which psycopg dumps in about half the CPU of the text format's quoting."""
     shape = _shape(model, vendor)
     if vendor != "postgresql" or shape is None:
         return None
@@ -253,7 +256,8 @@ def _unnest_sql(model: type[Model], vendor: str) -> str | None:
         target = f.target_field if f.is_relation else f  # type: ignore[attr-defined]
         if target.get_internal_type() not in connection.data_types:
             return None
-        types.append(f"(%s)::{str(f.db_type(connection)).split('(')[0]}[]")
+        placeholder = "%b" if binary else "%s"
+        types.append(f"({placeholder})::{str(f.db_type(connection)).split('(')[0]}[]")
     return head.removesuffix(" VALUES ") + f" SELECT * FROM UNNEST({', '.join(types)})" + returning
 
 
@@ -298,7 +302,8 @@ def _write(model: type[Model], rows: list[list[Any]]) -> list[Any] | None:
     shape = _shape(model, connection.vendor)
     assert shape is not None
     returning = shape[3]
-    unnest = _unnest_sql(model, connection.vendor) if len(rows) > 1 else None
+    binary = connection.settings_dict["OPTIONS"].get("server_side_binding") is True
+    unnest = _unnest_sql(model, connection.vendor, binary) if len(rows) > 1 else None
     if unnest is not None:
         sql, params = unnest, [list(column) for column in zip(*rows, strict=True)]
     else:
