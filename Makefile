@@ -82,6 +82,7 @@ messages: install
 ## Benchmarks (not tests): each prints its figures and how to reproduce them.
 bench: install
 	$(BIN)/python bench/grading.py
+	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/ingest_cpu.py
 	$(BIN)/python bench/alert_latency.py
