@@ -51,12 +51,12 @@ def test_insert_writes_what_bulk_create_writes(count):
     ours, theirs = followups(patient, "ours", count), followups(patient, "theirs", count)
     FollowUp.objects.bulk_create(theirs)
     sent: list[str] = []
-    with (
-        CaptureQueriesContext(connection) as ctx,
-        connection.execute_wrapper(
-            lambda execute, sql, *rest: sent.append(sql) or execute(sql, *rest)
-        ),
-    ):
+
+    def record(execute: Any, sql: str, *rest: Any) -> Any:
+        sent.append(sql)
+        return execute(sql, *rest)
+
+    with CaptureQueriesContext(connection) as ctx, connection.execute_wrapper(record):
         fastsql.insert(ours)
     assert len(ctx.captured_queries) == 1
     if count > 1 and connection.vendor == "postgresql":
