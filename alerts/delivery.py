@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -21,7 +21,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import AutoField, BigAutoField, Field, Model, Q, SmallAutoField
+from django.db.models import Field, Model, Q
 from django.utils import timezone
 
 from alerts import live, rules
@@ -50,7 +50,7 @@ def queue_notifications(
 
     One statement for all channels; a row already queued for the same cause (the unique
     ``one_notification_per_cause``) is skipped and not enqueued again."""
-    ids = insert_new(
+    ids = fastsql.insert_new(
         [
             Notification(alert=alert, channel=channel, reason=reason, level=level)
             for channel in dict.fromkeys(channels or rules.CHANNELS_BY_LEVEL[level])
@@ -292,58 +292,6 @@ def _field(model: type[Model], name: str) -> Field[Any, Any]:
     field = model._meta.get_field(name)
     assert isinstance(field, Field)
     return field
-
-
-AUTO = (AutoField, BigAutoField, SmallAutoField)
-
-
-@cache
-def _insert_new_sql(model: type[Model], vendor: str, rows: int) -> str:
-    opts = model._meta
-    quote = connection.ops.quote_name
-    fields = _insert_fields(model)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    # The upsert clause, not SQLite's INSERT OR IGNORE, which also skips NOT NULL and CHECK
-    # violations: only a row breaking a unique constraint is skipped, as get_or_create does.
-    return (
-        f"INSERT INTO {quote(opts.db_table)} ({', '.join(quote(str(f.column)) for f in fields)})"
-        f" VALUES {', '.join([row] * rows)} ON CONFLICT DO NOTHING"
-        f" RETURNING {quote(opts.db_table)}.{quote(str(opts.pk.column))}"
-    )
-
-
-@cache
-def _insert_fields(model: type[Model]) -> list[Any]:
-    opts = model._meta
-    assert isinstance(opts.pk, AUTO)
-    return [
-        f for f in opts.concrete_fields if f is not opts.pk and not getattr(f, "generated", False)
-    ]
-
-
-def insert_new(objs: Sequence[Model]) -> list[int]:
-    """Insert new objects of one model (with an auto primary key), skipping any that would
-    break a unique constraint, as ``get_or_create`` per object would without creating it; one
-    statement (``INSERT ... ON CONFLICT DO NOTHING RETURNING``, PostgreSQL and SQLite alike),
-    its SQL built once per model, vendor and row count, each value through its field's
-    ``pre_save`` and ``get_db_prep_save`` as ``bulk_create`` does. Returns the inserted rows'
-    keys in ascending order (the order of insertion); a single object inserted gets its key."""
-    if not objs:
-        return []
-    model = type(objs[0])
-    fields = _insert_fields(model)
-    params = []
-    for obj in objs:
-        obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
-        params += [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_new_sql(model, connection.vendor, len(objs)), params)
-        keys = sorted(row[0] for row in cursor.fetchall())
-    if len(objs) == 1 and keys:
-        objs[0].pk = keys[0]
-        objs[0]._state.adding = False
-        objs[0]._state.db = connection.alias
-    return keys
 
 
 # Recording "the provider accepted it" is retried this long on a database error before the

@@ -40,9 +40,9 @@ class DashboardBackend:
     committed, wakes the clinic's open dashboards (alerts.live)."""
 
     def send(self, notification: Notification, *, key: str) -> None:
-        from alerts.delivery import insert_new
         from alerts.live import announce
         from alerts.models import DashboardPush
+        from diary import fastsql
 
         push = DashboardPush(
             key=key,
@@ -52,7 +52,7 @@ class DashboardBackend:
             reason=notification.reason,
         )
         # One statement; a push already made for this key (a re-send) is skipped (D70).
-        if insert_new([push]):
+        if fastsql.insert_new([push]):
             announce(push)
 
 

@@ -750,20 +750,14 @@ def _attach(
         if key in writes.evidence_keys:
             continue
         writes.evidence_keys.add(key)
-        # AlertEvidence.of's row, without the object (diary.fastsql.insert_rows).
         writes.evidence.append(
-            {
-                "alert_id": alert.pk,
-                "entry_id": None if response else entry_id,
-                "response_id": entry_id if response else None,
-                "code": f.code,
-                "level": f.level,
-                "symptom": f.symptom,
-                "reason": f.reason,
-                "source": f.source,
-                "measure": f.measure,
-                "created_at": now,
-            }
+            AlertEvidence.row(
+                f,
+                alert_id=alert.pk,
+                entry_id=None if response else entry_id,
+                response_id=entry_id if response else None,
+                at=now,
+            )
         )
         new = True
     return new
@@ -777,13 +771,8 @@ def _new_event(alert: Alert, type: str, detail: dict[str, Any]) -> AlertEvent:
 def _notifications(alert: Alert, reason: str, level: str) -> list[dict[str, Any]]:
     """The outbox rows (Notification's, without the objects) for an alert's new level."""
     return [
-        {
-            "alert_id": alert.pk,
-            "channel": channel,
-            "reason": reason,
-            "level": level,
-            "created_at": timezone.now(),  # the field's default, when the row is made
-        }
+        # created_at: the field's default, taken by fastsql.insert_rows.
+        {"alert_id": alert.pk, "channel": channel, "reason": reason, "level": level}
         for channel in rules.CHANNELS_BY_LEVEL[level]
     ]
 

@@ -313,6 +313,29 @@ def _write(model: type[Model], rows: list[list[Any]]) -> list[Any] | None:
         return [key for (key,) in cursor.fetchall()] if returning else None
 
 
+def _row(obj: Model, columns: list[tuple[str, Preparer, Field | None]]) -> list[Any]:
+    """One new object's values, as ``bulk_create`` prepares them."""
+    # As bulk_create: a related object saved after it was assigned gives its key now.
+    obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
+    # The attribute as pre_save reads it (a new object has every one in its __dict__).
+    values = obj.__dict__
+    return [
+        prepare(
+            own.pre_save(obj, True)
+            if own is not None
+            else values[name]
+            if name in values
+            else getattr(obj, name)
+        )
+        for name, prepare, own in columns
+    ]
+
+
+def _saved(obj: Model) -> None:
+    obj._state.adding = False
+    obj._state.db = connection.alias
+
+
 def insert(objs: Sequence[Model]) -> None:
     """Insert new objects of one model, as ``Model.objects.bulk_create(objs)`` would."""
     if not objs:
@@ -328,30 +351,43 @@ def insert(objs: Sequence[Model]) -> None:
     pk = model._meta.pk.attname
     for start in range(0, len(objs), size):
         chunk = objs[start : start + size]
-        rows: list[list[Any]] = []
-        for obj in chunk:
-            # As bulk_create: a related object saved after it was assigned gives its key now.
-            obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
-            # The attribute as pre_save reads it (a new object has every one in its __dict__).
-            values = obj.__dict__
-            rows.append(
-                [
-                    prepare(
-                        own.pre_save(obj, True)
-                        if own is not None
-                        else values[name]
-                        if name in values
-                        else getattr(obj, name)
-                    )
-                    for name, prepare, own in columns
-                ]
-            )
-        keys = _write(model, rows)
+        keys = _write(model, [_row(obj, columns) for obj in chunk])
         for position, obj in enumerate(chunk):
             if keys is not None:
                 setattr(obj, pk, keys[position])
-            obj._state.adding = False
-            obj._state.db = connection.alias
+            _saved(obj)
+
+
+@cache
+def _sql_skipping_conflicts(model: type[Model], vendor: str, rows: int) -> str:
+    # The upsert clause, not SQLite's INSERT OR IGNORE, which also skips NOT NULL and CHECK
+    # violations: only a row breaking a unique constraint is skipped, as get_or_create does.
+    shape = _shape(model, vendor)
+    assert shape is not None
+    _fields, head, row, returning = shape
+    return head + ", ".join([row] * rows) + " ON CONFLICT DO NOTHING" + returning
+
+
+def insert_new(objs: Sequence[Model]) -> list[int]:
+    """Insert new objects of one model with an auto primary key, skipping any that would break a
+    unique constraint, as ``get_or_create`` per object would without creating it (D88): one
+    ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` statement (PostgreSQL and SQLite alike),
+    values prepared as ``insert`` prepares them. Returns the inserted rows' keys in ascending
+    order (the order of insertion); a single object inserted gets its key."""
+    if not objs:
+        return []
+    model = type(objs[0])
+    assert isinstance(model._meta.pk, AUTO)
+    plan = _columns(model, connection.alias)
+    assert plan is not None, f"{model.__name__} needs a placeholder of its own"
+    params = [value for obj in objs for value in _row(obj, plan[0])]
+    with connection.cursor() as cursor:
+        cursor.execute(_sql_skipping_conflicts(model, connection.vendor, len(objs)), params)
+        keys = sorted(row[0] for row in cursor.fetchall())
+    if len(objs) == 1 and keys:
+        objs[0].pk = keys[0]
+        _saved(objs[0])
+    return keys
 
 
 def insert_rows(model: type[Model], rows: Sequence[Mapping[str, Any]]) -> list[Any]:

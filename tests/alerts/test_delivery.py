@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from alerts import delivery, lifecycle, live, notify
 from alerts.models import Alert, DashboardPush, Notification, NotificationReason
+from diary import fastsql
 from tests.helpers import enrolled_client, entry_body, make_clinic, make_staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -140,5 +141,5 @@ def test_only_a_unique_conflict_is_skipped(alert):
     # SQLite's INSERT OR IGNORE would also skip this row (no clinic: NOT NULL); get_or_create
     # raised, and so does insert_new.
     with pytest.raises(IntegrityError), transaction.atomic():
-        delivery.insert_new([DashboardPush(key="k", alert=alert, level="red", reason="opened")])
+        fastsql.insert_new([DashboardPush(key="k", alert=alert, level="red", reason="opened")])
     assert not DashboardPush.objects.filter(key="k").exists()
