@@ -30,6 +30,9 @@ Usage (results JSON in bench/results/):
     .venv/bin/python bench/ingest_cpu.py
     # = --patients=300 --history-days=14 --single=300 --batches=6 --alerting=40 --bare=300
     #   --peer=300 --rounds=5 --late-share=1
+    # --without=PART (pipeline, history, rules, deliveries, lock; repeatable): a what-if run with
+    #   that part of the alert pipeline replaced by nothing, to bound what redesigning it could
+    #   save (issue 17, D91); its alerts and answers are wrong, its figures are never a result
     # --late-share=0: single entries recorded within the last minute (a phone online)
 """
 
@@ -77,7 +80,63 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "rest within the last minute); 1 = all, as before",
     )
     p.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    p.add_argument(
+        "--without",
+        choices=sorted(WITHOUT),
+        action="append",
+        default=[],
+        help="measure as if this part of the pipeline cost nothing (repeatable; a what-if: "
+        "the alerts and answers are then wrong, so it is never a result, only a bound)",
+    )
     return p.parse_args(argv)
+
+
+def _no_pipeline() -> None:
+    from diary import evaluation
+
+    evaluation._evaluator = None  # evaluate_entries answers green, reads and writes nothing
+
+
+def _no_deliveries() -> None:
+    from alerts import pipeline
+
+    pipeline.enqueue_deliveries = lambda ids: list(ids)  # type: ignore[assignment]
+
+
+def _no_history() -> None:
+    from alerts import pipeline
+
+    pipeline.history_reports = lambda *args: []  # type: ignore[assignment]
+
+
+def _no_rules() -> None:
+    from alerts import rules
+
+    every = rules.evaluate
+    # Nothing fires (so nothing is written because of it); follow-ups still fall due.
+    rules.evaluate = lambda snapshot: rules._evaluation(  # type: ignore[assignment]
+        rules._normalised(snapshot), []
+    )
+    assert every is not rules.evaluate
+
+
+def _no_lock() -> None:
+    from django.db import connection
+
+    # No row locks at all: the patient's lock statement is skipped (one process sends every
+    # request here, so nothing waits for a lock anyway).
+    connection.features.has_select_for_update = False
+
+
+# What-if switches (--without): each replaces one part of the alert pipeline with nothing, in
+# this process only, to bound what any redesign of that part could save (issue 17).
+WITHOUT = {
+    "pipeline": _no_pipeline,
+    "deliveries": _no_deliveries,
+    "history": _no_history,
+    "rules": _no_rules,
+    "lock": _no_lock,
+}
 
 
 def backend_cpu_seconds(pid: int) -> float:
@@ -239,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ingest.migrate(env)
         ingest.setup_django(env)
+        for part in args.without:
+            WITHOUT[part]()
         import logging
 
         # INFO as the server logs (one line per stored entry), written to /dev/null.
@@ -306,6 +367,8 @@ def report(
     args: argparse.Namespace, results: list[Measured], queries: dict[str, Any], pg: str
 ) -> None:
     print()
+    if args.without:
+        print(f"WHAT-IF RUN, not a result: without {', '.join(args.without)} (--without)")
     print("CPU per stored entry (median of rounds; CPU time, not wall time)")
     print(f"{'scenario':<10} {'entries':>8} {'python ms':>10} {'postgres ms':>12} {'total ms':>9}")
     for r in results:
@@ -326,7 +389,12 @@ def report(
     print("SQL queries per request:", json.dumps(queries))
     command = " ".join(
         [".venv/bin/python bench/ingest_cpu.py"]
-        + [f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items() if k != "keep"]
+        + [
+            f"--{k.replace('_', '-')}={v}"
+            for k, v in vars(args).items()
+            if k not in ("keep", "without")
+        ]
+        + [f"--without={part}" for part in args.without]
     )
     print(f"\nReproduce: BENCH_DB={ingest.BENCH_DB} {command}")
     ingest.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
